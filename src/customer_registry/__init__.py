@@ -1,0 +1,3 @@
+"""customer-registry: an audited GDPR customer register."""
+
+__version__ = "0.1.0"

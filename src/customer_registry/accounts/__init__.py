@@ -1,0 +1,1 @@
+"""Personal staff accounts, login and roles (R8, R16)."""

@@ -1,0 +1,102 @@
+"""Login and staff account management."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from customer_registry.accounts.schemas import TokenResponse, UserCreate, UserRead
+from customer_registry.accounts.service import AccountServiceDep, LoginServiceDep
+from customer_registry.auth.dependencies import AnonymousActor, AuthenticatedActor, UsersManager
+from customer_registry.core.errors import error_responses
+from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
+from customer_registry.core.routing import documented_router
+
+auth_router = documented_router(prefix="/api/v1/auth", tags=["auth"])
+users_router = documented_router(prefix="/api/v1/users", tags=["users"])
+
+
+@auth_router.post("/token", response_model=TokenResponse, responses=error_responses(401, 422))
+async def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    service: LoginServiceDep,
+    actor: AnonymousActor,
+) -> TokenResponse:
+    """Log in with username and password (OAuth2 password flow)."""
+    return await service.login(form.username, form.password, actor)
+
+
+@users_router.get("/me", response_model=UserRead, responses=error_responses(401))
+async def read_own_account(service: AccountServiceDep, actor: AuthenticatedActor) -> UserRead:
+    """The account of the logged-in user."""
+    assert actor.actor_id is not None
+    return await service.get_user(uuid.UUID(actor.actor_id))
+
+
+@users_router.post(
+    "",
+    response_model=UserRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 403, 409, 422),
+)
+async def create_user(
+    data: UserCreate, service: AccountServiceDep, actor: UsersManager
+) -> UserRead:
+    """Create a personal staff account (admin)."""
+    return await service.create_user(data, actor)
+
+
+@users_router.get("", response_model=Page[UserRead], responses=error_responses(401, 403, 422))
+async def list_users(
+    service: AccountServiceDep,
+    _actor: UsersManager,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> Page[UserRead]:
+    """List staff accounts (admin)."""
+    return await service.list_users(cursor, limit)
+
+
+@users_router.get(
+    "/{user_id}", response_model=UserRead, responses=error_responses(401, 403, 404, 422)
+)
+async def read_user(
+    user_id: uuid.UUID, service: AccountServiceDep, _actor: UsersManager
+) -> UserRead:
+    """Read a staff account (admin)."""
+    return await service.get_user(user_id)
+
+
+@users_router.post(
+    "/{user_id}/disable", response_model=UserRead, responses=error_responses(401, 403, 404, 422)
+)
+async def disable_user(
+    user_id: uuid.UUID, service: AccountServiceDep, actor: UsersManager
+) -> UserRead:
+    """Disable an account: it can no longer log in, and its tokens stop working (admin)."""
+    return await service.set_active(user_id, False, actor)
+
+
+@users_router.post(
+    "/{user_id}/enable", response_model=UserRead, responses=error_responses(401, 403, 404, 422)
+)
+async def enable_user(
+    user_id: uuid.UUID, service: AccountServiceDep, actor: UsersManager
+) -> UserRead:
+    """Enable a disabled account again (admin)."""
+    return await service.set_active(user_id, True, actor)
+
+
+@users_router.post(
+    "/{user_id}/confidentiality-commitment",
+    response_model=UserRead,
+    responses=error_responses(401, 403, 404, 422),
+)
+async def record_confidentiality_commitment(
+    user_id: uuid.UUID, service: AccountServiceDep, actor: UsersManager
+) -> UserRead:
+    """Record that the person has signed the confidentiality commitment (R16, admin)."""
+    return await service.record_commitment(user_id, actor)

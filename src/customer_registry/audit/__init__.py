@@ -1,0 +1,1 @@
+"""The audit trail of every read and change of personal data."""

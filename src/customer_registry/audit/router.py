@@ -1,0 +1,44 @@
+"""Reading the audit log (admin and privacy officer)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Query
+from pydantic import AwareDatetime
+
+from customer_registry.audit.schemas import AuditEventRead
+from customer_registry.audit.service import AuditLogServiceDep
+from customer_registry.auth.dependencies import AuditReader
+from customer_registry.core.errors import error_responses
+from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
+from customer_registry.core.routing import documented_router
+from customer_registry.models import AuditAction
+
+router = documented_router(prefix="/api/v1/audit-events", tags=["audit"])
+
+
+@router.get("", response_model=Page[AuditEventRead], responses=error_responses(401, 403, 422))
+async def list_audit_events(
+    service: AuditLogServiceDep,
+    actor: AuditReader,
+    customer_id: uuid.UUID | None = None,
+    actor_id: Annotated[str | None, Query(max_length=64)] = None,
+    action: AuditAction | None = None,
+    occurred_from: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    occurred_to: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> Page[AuditEventRead]:
+    """List audit events, oldest first, filtered by customer, actor, action and time."""
+    return await service.list_events(
+        actor,
+        customer_id=customer_id,
+        actor_id=actor_id,
+        action=action,
+        occurred_from=occurred_from,
+        occurred_to=occurred_to,
+        cursor=cursor,
+        limit=limit,
+    )

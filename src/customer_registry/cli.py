@@ -1,0 +1,221 @@
+"""The `customer-registry` command: serve, migrate, openapi, users."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+from collections.abc import Sequence
+
+from pydantic import SecretStr, ValidationError
+
+from customer_registry.config import ConfigurationError, Settings, get_settings
+from customer_registry.models import Role
+
+
+class CommandError(Exception):
+    """A failure to report as one line on stderr, with a non-zero exit code."""
+
+
+def _describe_validation_error(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors():
+        location = ".".join(str(part) for part in item["loc"]) or "settings"
+        problems.append(f"{location}: {item['msg']}")
+    return "; ".join(problems)
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as error:
+        raise CommandError(f"invalid configuration: {_describe_validation_error(error)}") from None
+
+
+def command_migrate(_arguments: argparse.Namespace) -> None:
+    from customer_registry.migrations_runner import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    print("database schema is at the newest migration")  # noqa: T201
+
+
+def command_openapi(arguments: argparse.Namespace) -> None:
+    document = openapi_document()
+    if arguments.output:
+        with open(arguments.output, "w", encoding="utf-8") as handle:
+            handle.write(document)
+    else:
+        sys.stdout.write(document)
+
+
+def openapi_document() -> str:
+    """The OpenAPI document, as committed in `openapi/openapi.json`."""
+    from customer_registry.app import create_app
+
+    settings = Settings(database_url="sqlite+aiosqlite://", secret_key=SecretStr("x" * 32))
+    return json.dumps(create_app(settings).openapi(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _prepare_database(settings: Settings) -> None:
+    """Migrate the embedded database; refuse an unmigrated PostgreSQL."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from customer_registry.core.database import create_engine
+    from customer_registry.migrations_runner import current_revision, head_revision, upgrade
+
+    if settings.is_sqlite:
+        upgrade(settings.database_url)
+        return
+
+    async def revision() -> str | None:
+        engine = create_engine(settings)
+        try:
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        current = asyncio.run(revision())
+    except (SQLAlchemyError, OSError) as error:
+        raise CommandError(f"cannot reach the database: {type(error).__name__}") from None
+    if current != head_revision():
+        raise CommandError(
+            "the database schema is not at the newest migration; run `customer-registry migrate`"
+        )
+
+
+def _bootstrap_admin(settings: Settings) -> None:
+    from customer_registry.accounts.bootstrap import create_account
+    from customer_registry.accounts.schemas import UserCreate
+
+    if not (settings.bootstrap_admin_username and settings.bootstrap_admin_password):
+        return
+    try:
+        data = UserCreate(
+            username=settings.bootstrap_admin_username,
+            full_name="Administrator",
+            role=Role.admin,
+            password=settings.bootstrap_admin_password.get_secret_value(),
+            confidentiality_committed=True,
+        )
+    except ValidationError as error:
+        raise CommandError(
+            f"invalid bootstrap admin: {_describe_validation_error(error)}"
+        ) from None
+    created = asyncio.run(create_account(settings, data, only_if_none=True))
+    if created is not None:
+        print(f"created the first administrator account {created.username}")  # noqa: T201
+
+
+def command_serve(arguments: argparse.Namespace) -> None:
+    import uvicorn
+
+    settings = _settings()
+    _prepare_database(settings)
+    settings.signing_secret()  # created once, before any worker starts
+    _bootstrap_admin(settings)
+    uvicorn.run(
+        "customer_registry.app:create_app",
+        factory=True,
+        host=arguments.host,
+        port=arguments.port,
+        workers=arguments.workers,
+        log_level="info",
+    )
+
+
+def command_users_create(arguments: argparse.Namespace) -> None:
+    from customer_registry.accounts.bootstrap import create_account
+    from customer_registry.accounts.schemas import UserCreate
+    from customer_registry.core.errors import RegistryError
+
+    settings = _settings()
+    password = arguments.password
+    if password is None:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != password:
+            raise CommandError("the passwords differ")
+    try:
+        data = UserCreate(
+            username=arguments.username,
+            full_name=arguments.full_name,
+            role=Role(arguments.role),
+            password=password,
+            confidentiality_committed=arguments.confidentiality_committed,
+        )
+    except ValidationError as error:
+        raise CommandError(_describe_validation_error(error)) from None
+    try:
+        user = asyncio.run(create_account(settings, data, only_if_none=False))
+    except RegistryError as error:
+        raise CommandError(error.detail) from None
+    assert user is not None
+    print(f"created account {user.username} ({user.role.value}), id {user.id}")  # noqa: T201
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="customer-registry",
+        description="An audited GDPR customer register. Configuration comes from "
+        "CUSTOMER_REGISTRY_* environment variables and an optional .env file.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the API",
+        description="Run the API. The embedded SQLite database is migrated first; "
+        "PostgreSQL must be migrated with `customer-registry migrate`.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to bind (8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (1)")
+    serve.set_defaults(handler=command_serve)
+
+    migrate = commands.add_parser(
+        "migrate", help="bring the database schema to the newest migration"
+    )
+    migrate.set_defaults(handler=command_migrate)
+
+    openapi = commands.add_parser("openapi", help="print the OpenAPI document")
+    openapi.add_argument("--output", "-o", help="write to this file instead of stdout")
+    openapi.set_defaults(handler=command_openapi)
+
+    users = commands.add_parser("users", help="manage staff accounts")
+    users_commands = users.add_subparsers(dest="users_command", required=True, metavar="COMMAND")
+    create = users_commands.add_parser(
+        "create",
+        help="create a personal staff account",
+        description="Create a personal staff account; asks for the password when not given.",
+    )
+    create.add_argument("--username", required=True)
+    create.add_argument("--full-name", required=True)
+    create.add_argument("--role", choices=[role.value for role in Role], default=Role.staff.value)
+    create.add_argument("--password", help="the password (asked for when left out)")
+    create.add_argument(
+        "--confidentiality-committed",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="whether the person has signed the confidentiality commitment (yes)",
+    )
+    create.set_defaults(handler=command_users_create)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = build_parser().parse_args(argv)
+    try:
+        arguments.handler(arguments)
+    except (CommandError, ConfigurationError) as error:
+        print(f"customer-registry: error: {error}", file=sys.stderr)  # noqa: T201
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Typed settings, read from `CUSTOMER_REGISTRY_*` environment variables and an optional `.env`."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./customer_registry.db"
+MINIMUM_SECRET_BYTES = 32
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration cannot be used; the message says what to change."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; see docs in the README for each one."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CUSTOMER_REGISTRY_", env_file=".env", extra="ignore"
+    )
+
+    env: Environment = Environment.development
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: SecretStr | None = None
+    secret_key_file: Path | None = Field(
+        default=None,
+        description="Where a development secret is generated and kept; next to the database "
+        "file by default.",
+    )
+    token_issuer: str = "customer-registry"  # noqa: S105 - a name, not a secret
+    token_audience: str = "customer-registry-api"  # noqa: S105 - a name, not a secret
+    access_token_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
+    bootstrap_admin_username: str | None = None
+    bootstrap_admin_password: SecretStr | None = None
+    database_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
+    database_echo: bool = False
+
+    @model_validator(mode="after")
+    def _production_rules(self) -> Settings:
+        if self.env is Environment.production:
+            if self.secret_key is None:
+                raise ValueError("CUSTOMER_REGISTRY_SECRET_KEY is required in production")
+            if self.is_sqlite:
+                raise ValueError("production needs PostgreSQL: set CUSTOMER_REGISTRY_DATABASE_URL")
+        if (
+            self.secret_key is not None
+            and len(self.secret_key.get_secret_value().encode()) < MINIMUM_SECRET_BYTES
+        ):
+            raise ValueError(
+                f"CUSTOMER_REGISTRY_SECRET_KEY must be at least {MINIMUM_SECRET_BYTES} bytes"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file of an SQLite URL, or None for PostgreSQL and in-memory SQLite."""
+        if not self.is_sqlite:
+            return None
+        _, _, path = self.database_url.partition(":///")
+        if not path or path.startswith(":memory:"):
+            return None
+        return Path(path.split("?", 1)[0])
+
+    def default_secret_file(self) -> Path:
+        if self.secret_key_file is not None:
+            return self.secret_key_file
+        database_file = self.sqlite_path
+        if database_file is not None:
+            return database_file.with_name(database_file.name + ".secret")
+        return Path("customer_registry.secret")
+
+    def signing_secret(self) -> str:
+        """The secret key: configured, or in development generated once and kept in a file."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        return _load_or_create_secret(self.default_secret_file())
+
+
+def _load_or_create_secret(path: Path) -> str:
+    if path.exists():
+        value = path.read_text(encoding="utf-8").strip()
+        if len(value.encode()) < MINIMUM_SECRET_BYTES:
+            raise ConfigurationError(f"the secret in {path} is shorter than 32 bytes")
+        return value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written to a private file, then linked into place: when several workers start at
+    # once, exactly one secret wins and nobody reads a half-written file.
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(secrets.token_urlsafe(48) + "\n")
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        pass
+    finally:
+        temporary.unlink()
+    return _load_or_create_secret(path)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

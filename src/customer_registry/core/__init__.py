@@ -1,0 +1,1 @@
+"""Shared plumbing: database, errors, pagination, request context, the app factory."""

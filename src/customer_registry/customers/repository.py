@@ -1,0 +1,70 @@
+"""Queries on customers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from customer_registry.models import Customer
+
+
+class CustomerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, customer_id: uuid.UUID) -> Customer | None:
+        return await self.session.get(Customer, customer_id)
+
+    async def email_taken(self, email_normalized: str, excluding: uuid.UUID | None = None) -> bool:
+        query = select(Customer.id).where(Customer.email_normalized == email_normalized)
+        if excluding is not None:
+            query = query.where(Customer.id != excluding)
+        return await self.session.scalar(query.limit(1)) is not None
+
+    async def list(
+        self,
+        *,
+        search: str | None,
+        customer_type: str | None,
+        email: str | None,
+        after: uuid.UUID | None,
+        limit: int,
+    ) -> Sequence[Customer]:
+        query = select(Customer).order_by(Customer.id).limit(limit)
+        if search:
+            query = query.where(
+                or_(
+                    Customer.first_name.icontains(search, autoescape=True),
+                    Customer.last_name.icontains(search, autoescape=True),
+                    Customer.email_normalized.contains(search.lower(), autoescape=True),
+                    Customer.organisation_name.icontains(search, autoescape=True),
+                )
+            )
+        if customer_type is not None:
+            query = query.where(Customer.type == customer_type)
+        if email is not None:
+            query = query.where(Customer.email_normalized == email.lower())
+        if after is not None:
+            query = query.where(Customer.id > after)
+        return (await self.session.scalars(query)).all()
+
+    async def add(self, customer: Customer) -> Customer:
+        self.session.add(customer)
+        await self.session.flush()
+        return customer
+
+    async def update_if_version(
+        self, customer_id: uuid.UUID, expected_version: int, values: dict[str, Any]
+    ) -> bool:
+        """Apply `values` and bump the version only if it is still `expected_version`."""
+        result = await self.session.execute(
+            update(Customer)
+            .where(Customer.id == customer_id, Customer.version == expected_version)
+            .values(**values, version=expected_version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)

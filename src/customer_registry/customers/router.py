@@ -1,0 +1,110 @@
+"""Customer endpoints: create, read, list and search, change with If-Match."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Header, Query, Response, status
+
+from customer_registry.auth.dependencies import CustomersReader, CustomersWriter
+from customer_registry.core.concurrency import etag, expected_version
+from customer_registry.core.errors import error_responses
+from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
+from customer_registry.core.routing import documented_router
+from customer_registry.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate
+from customer_registry.customers.service import CustomerServiceDep
+from customer_registry.models import CustomerType
+
+router = documented_router(prefix="/api/v1/customers", tags=["customers"])
+
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=200,
+        description='The ETag of the version being changed, e.g. "3".',
+    ),
+]
+_ETAG_HEADER = {"ETag": {"description": "The customer's version.", "schema": {"type": "string"}}}
+
+
+@router.post(
+    "",
+    response_model=CustomerRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={201: {"headers": _ETAG_HEADER}, **error_responses(401, 403, 409, 422)},
+)
+async def create_customer(
+    data: CustomerCreate, response: Response, service: CustomerServiceDep, actor: CustomersWriter
+) -> CustomerRead:
+    """Create a customer."""
+    customer = await service.create(data, actor)
+    response.headers["ETag"] = etag(customer.version)
+    response.headers["Location"] = f"{router.prefix}/{customer.id}"
+    return customer
+
+
+@router.get("", response_model=Page[CustomerRead], responses=error_responses(401, 403, 422))
+async def list_customers(
+    service: CustomerServiceDep,
+    actor: CustomersReader,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            pattern=r"^[^\x00-\x1f\x7f]+$",
+            description="Search in first and last name, e-mail and organisation name.",
+        ),
+    ] = None,
+    type: CustomerType | None = None,
+    email: Annotated[
+        str | None, Query(max_length=254, description="Exact e-mail, any letter case.")
+    ] = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> Page[CustomerRead]:
+    """List and search customers; every customer returned is audited as read."""
+    return await service.list(
+        actor, search=q, customer_type=type, email=email, cursor=cursor, limit=limit
+    )
+
+
+@router.get(
+    "/{customer_id}",
+    response_model=CustomerRead,
+    responses={200: {"headers": _ETAG_HEADER}, **error_responses(401, 403, 404, 422)},
+)
+async def read_customer(
+    customer_id: uuid.UUID,
+    response: Response,
+    service: CustomerServiceDep,
+    actor: CustomersReader,
+) -> CustomerRead:
+    """Read a customer; the read is audited."""
+    customer = await service.get(customer_id, actor)
+    response.headers["ETag"] = etag(customer.version)
+    return customer
+
+
+@router.patch(
+    "/{customer_id}",
+    response_model=CustomerRead,
+    responses={
+        200: {"headers": _ETAG_HEADER},
+        **error_responses(401, 403, 404, 409, 412, 422, 428),
+    },
+)
+async def update_customer(
+    customer_id: uuid.UUID,
+    patch: CustomerUpdate,
+    response: Response,
+    service: CustomerServiceDep,
+    actor: CustomersWriter,
+    if_match: IfMatch = None,
+) -> CustomerRead:
+    """Change a customer; needs `If-Match` with the version read (412 when stale)."""
+    customer = await service.update(customer_id, patch, expected_version(if_match), actor)
+    response.headers["ETag"] = etag(customer.version)
+    return customer

@@ -1,0 +1,197 @@
+"""Customer rules: validation across fields, unique e-mail, versions, and the audit of each."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from customer_registry.audit.service import AuditTrail
+from customer_registry.auth.principal import Actor
+from customer_registry.core.database import SessionDep
+from customer_registry.core.errors import (
+    Conflict,
+    NotFound,
+    PreconditionFailed,
+    UnprocessableEntity,
+)
+from customer_registry.core.pagination import Page, decode_uuid_cursor, encode_cursor
+from customer_registry.customers.repository import CustomerRepository
+from customer_registry.customers.schemas import (
+    CUSTOMER_FIELDS,
+    CustomerCreate,
+    CustomerRead,
+    CustomerUpdate,
+    check_customer_rules,
+    columns_for,
+)
+from customer_registry.models import AuditAction, Customer, CustomerType
+from customer_registry.models.base import utcnow
+
+CUSTOMER_ENTITY = "customer"
+EMAIL_TAKEN = "Another customer has this e-mail address."
+
+
+def fields_with_data(customer: CustomerRead) -> list[str]:
+    """The personal fields a response discloses: those that hold a value."""
+    return [name for name in CUSTOMER_FIELDS if getattr(customer, name) is not None]
+
+
+class CustomerService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.customers = CustomerRepository(session)
+        self.audit = AuditTrail(session)
+
+    async def create(self, data: CustomerCreate, actor: Actor) -> CustomerRead:
+        if data.email and await self.customers.email_taken(data.email.lower()):
+            raise Conflict(EMAIL_TAKEN)
+        values: dict[str, object] = {}
+        for name in CUSTOMER_FIELDS:
+            values.update(columns_for(name, getattr(data, name)))
+        values["relationship_started_on"] = data.relationship_started_on or utcnow().date()
+        customer = Customer(**values)
+        try:
+            async with self.session.begin_nested():
+                await self.customers.add(customer)
+        except IntegrityError as error:
+            raise Conflict(EMAIL_TAKEN) from error
+        await self.audit.record(
+            actor,
+            AuditAction.create,
+            CUSTOMER_ENTITY,
+            customer.id,
+            customer_id=customer.id,
+            fields=[name for name in CUSTOMER_FIELDS if getattr(data, name) is not None],
+        )
+        return CustomerRead.from_model(customer)
+
+    async def get(self, customer_id: uuid.UUID, actor: Actor) -> CustomerRead:
+        customer = CustomerRead.from_model(await self._get(customer_id))
+        await self.audit.record(
+            actor,
+            AuditAction.read,
+            CUSTOMER_ENTITY,
+            customer.id,
+            customer_id=customer.id,
+            fields=fields_with_data(customer),
+        )
+        return customer
+
+    async def list(
+        self,
+        actor: Actor,
+        *,
+        search: str | None,
+        customer_type: CustomerType | None,
+        email: str | None,
+        cursor: str | None,
+        limit: int,
+    ) -> Page[CustomerRead]:
+        rows = await self.customers.list(
+            search=search,
+            customer_type=customer_type.value if customer_type else None,
+            email=email,
+            after=decode_uuid_cursor(cursor) if cursor else None,
+            limit=limit + 1,
+        )
+        items = [CustomerRead.from_model(customer) for customer in rows[:limit]]
+        # One read event per customer returned.
+        await self.audit.record_many(
+            [
+                AuditTrail.event(
+                    actor,
+                    AuditAction.read,
+                    CUSTOMER_ENTITY,
+                    item.id,
+                    customer_id=item.id,
+                    fields=fields_with_data(item),
+                )
+                for item in items
+            ]
+        )
+        return Page[CustomerRead](
+            items=items, next_cursor=encode_cursor(items[-1].id) if len(rows) > limit else None
+        )
+
+    async def update(
+        self, customer_id: uuid.UUID, patch: CustomerUpdate, version: int, actor: Actor
+    ) -> CustomerRead:
+        customer = await self._get(customer_id)
+        if customer.version != version:
+            raise PreconditionFailed(
+                f"The customer has changed since version {version}; read it again."
+            )
+        current = CustomerRead.from_model(customer)
+        changed = [
+            name
+            for name in CUSTOMER_FIELDS
+            if name in patch.model_fields_set and getattr(patch, name) != getattr(current, name)
+        ]
+        if not changed:
+            await self.audit.record(
+                actor,
+                AuditAction.read,
+                CUSTOMER_ENTITY,
+                current.id,
+                customer_id=current.id,
+                fields=fields_with_data(current),
+            )
+            return current
+
+        merged = current.model_copy(update={name: getattr(patch, name) for name in changed})
+        try:
+            check_customer_rules(
+                merged.type,
+                merged.organisation,
+                merged.is_contact_person,
+                merged.relationship_started_on,
+                merged.relationship_ended_on,
+            )
+        except ValueError as error:
+            raise UnprocessableEntity(str(error).capitalize() + ".") from error
+        if (
+            "email" in changed
+            and merged.email
+            and await self.customers.email_taken(merged.email.lower(), excluding=customer_id)
+        ):
+            raise Conflict(EMAIL_TAKEN)
+
+        values: dict[str, object] = {"updated_at": utcnow()}
+        for name in changed:
+            values.update(columns_for(name, getattr(patch, name)))
+        try:
+            async with self.session.begin_nested():
+                updated = await self.customers.update_if_version(customer_id, version, values)
+        except IntegrityError as error:
+            raise Conflict(EMAIL_TAKEN) from error
+        if not updated:
+            raise PreconditionFailed(
+                f"The customer has changed since version {version}; read it again."
+            )
+        await self.session.refresh(customer)
+        await self.audit.record(
+            actor,
+            AuditAction.update,
+            CUSTOMER_ENTITY,
+            customer.id,
+            customer_id=customer.id,
+            fields=changed,
+        )
+        return CustomerRead.from_model(customer)
+
+    async def _get(self, customer_id: uuid.UUID) -> Customer:
+        customer = await self.customers.get(customer_id)
+        if customer is None:
+            raise NotFound("No such customer.")
+        return customer
+
+
+def get_customer_service(session: SessionDep) -> CustomerService:
+    return CustomerService(session)
+
+
+CustomerServiceDep = Annotated[CustomerService, Depends(get_customer_service)]

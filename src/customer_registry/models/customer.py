@@ -1,0 +1,75 @@
+"""A customer of the register (R7, R9): the person, and the organisation they represent."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlalchemy import Date, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from customer_registry.models.base import Base, Timestamps, UUIDPrimaryKey
+
+
+class CustomerType(StrEnum):
+    """The five groups of data subjects of the privacy notice (R7)."""
+
+    company = "company"
+    private_person = "private_person"
+    public_administration = "public_administration"
+    authority = "authority"
+    non_profit = "non_profit"
+
+
+class Language(StrEnum):
+    fi = "fi"
+    sv = "sv"
+    en = "en"
+
+
+class LegalBasis(StrEnum):
+    """The legal basis of processing (R6); the register rests on contract by default."""
+
+    contract = "contract"
+    legitimate_interest = "legitimate_interest"
+    consent = "consent"
+    legal_obligation = "legal_obligation"
+
+
+class DataSource(StrEnum):
+    """The regular sources of the register's data (R10)."""
+
+    shop = "shop"
+    web_shop = "web_shop"
+    reseller = "reseller"
+    registration = "registration"
+    customer_notice = "customer_notice"
+    address_update_service = "address_update_service"
+    subcontractor = "subcontractor"
+
+
+class Customer(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "customers"
+
+    type: Mapped[str] = mapped_column(String(32))
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    organisation_name: Mapped[str | None] = mapped_column(String(200))
+    organisation_business_id: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
+    # Lower-cased e-mail: unique among customers that have one (case-insensitive).
+    email_normalized: Mapped[str | None] = mapped_column(String(254), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    street: Mapped[str | None] = mapped_column(String(200))
+    postal_code: Mapped[str | None] = mapped_column(String(16))
+    city: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str | None] = mapped_column(String(2))
+    language: Mapped[str] = mapped_column(String(2))
+    legal_basis: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(32))
+    relationship_started_on: Mapped[dt.date] = mapped_column(Date)
+    relationship_ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    is_contact_person: Mapped[bool] = mapped_column(default=False)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __table_args__ = (Index("ix_customers_type", "type"),)

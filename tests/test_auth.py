@@ -1,0 +1,197 @@
+"""Login, tokens, account states and role checks (R8, R16)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from customer_registry.models import Role
+from tests.conftest import PASSWORD, CreateStaff, Staff
+from tests.helpers import audit_events
+
+pytestmark = pytest.mark.anyio
+
+
+async def login(client: httpx.AsyncClient, username: str, password: str) -> httpx.Response:
+    return await client.post(
+        "/api/v1/auth/token", data={"username": username, "password": password}
+    )
+
+
+class TestLogin:
+    async def test_good_credentials_give_a_bearer_token(
+        self, client: httpx.AsyncClient, staff: Staff
+    ) -> None:
+        response = await login(client, staff.username, PASSWORD)
+
+        assert response.status_code == 200
+        body = response.json()
+        assert body["token_type"] == "bearer"
+        assert body["expires_in"] == 15 * 60
+        me = await client.get(
+            "/api/v1/users/me", headers={"Authorization": f"Bearer {body['access_token']}"}
+        )
+        assert me.status_code == 200
+        assert me.json()["username"] == staff.username
+        assert "password_hash" not in me.json()
+
+    async def test_wrong_password_and_unknown_user_look_the_same(
+        self, client: httpx.AsyncClient, staff: Staff
+    ) -> None:
+        wrong_password = await login(client, staff.username, "not-the-password-at-all")
+        unknown_user = await login(client, "nobody-by-this-name", "not-the-password-at-all")
+
+        assert wrong_password.status_code == unknown_user.status_code == 401
+        assert wrong_password.headers["content-type"] == "application/problem+json"
+        first, second = wrong_password.json(), unknown_user.json()
+        first.pop("request_id")
+        second.pop("request_id")
+        assert first == second
+
+    async def test_disabled_account_cannot_log_in_and_its_token_stops_working(
+        self, client: httpx.AsyncClient, admin: Staff, staff: Staff
+    ) -> None:
+        disabled = await client.post(f"/api/v1/users/{staff.id}/disable", headers=admin.headers)
+        assert disabled.status_code == 200
+        assert disabled.json()["is_active"] is False
+
+        assert (await login(client, staff.username, PASSWORD)).status_code == 401
+        assert (await client.get("/api/v1/users/me", headers=staff.headers)).status_code == 401
+
+        await client.post(f"/api/v1/users/{staff.id}/enable", headers=admin.headers)
+        assert (await login(client, staff.username, PASSWORD)).status_code == 200
+
+    async def test_account_without_confidentiality_commitment_cannot_log_in(
+        self, client: httpx.AsyncClient, admin: Staff, create_staff: CreateStaff
+    ) -> None:
+        newcomer = await create_staff(Role.staff, committed=False, login=False)
+
+        assert (await login(client, newcomer.username, PASSWORD)).status_code == 401
+
+        recorded = await client.post(
+            f"/api/v1/users/{newcomer.id}/confidentiality-commitment", headers=admin.headers
+        )
+        assert recorded.status_code == 200
+        assert recorded.json()["confidentiality_committed_at"] is not None
+        assert (await login(client, newcomer.username, PASSWORD)).status_code == 200
+
+    async def test_failures_and_successes_are_audited_without_the_password(
+        self, client: httpx.AsyncClient, admin: Staff, staff: Staff
+    ) -> None:
+        await login(client, staff.username, "not-the-password-at-all")
+        await login(client, "nobody-by-this-name", "not-the-password-at-all")
+
+        failed = await audit_events(client, admin.headers, action="login_failed")
+        assert len(failed) == 2
+        assert failed[0]["actor_id"] == staff.id
+        assert failed[0]["entity_id"] == staff.id
+        assert failed[1]["actor_id"] is None
+        succeeded = await audit_events(client, admin.headers, action="login", actor_id=staff.id)
+        assert len(succeeded) == 1
+        dump = str(failed + succeeded)
+        assert "not-the-password-at-all" not in dump
+        assert "nobody-by-this-name" not in dump
+
+    @pytest.mark.parametrize(
+        "header",
+        [
+            "Bearer not-a-token",
+            "Bearer eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ4In0.",
+            "Basic YWRtaW46YWRtaW4=",
+        ],
+    )
+    async def test_bad_credentials_are_refused(
+        self, client: httpx.AsyncClient, header: str
+    ) -> None:
+        response = await client.get("/api/v1/customers", headers={"Authorization": header})
+
+        assert response.status_code == 401
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+class TestRoles:
+    async def test_anonymous_is_refused(self, client: httpx.AsyncClient) -> None:
+        for path in ("/api/v1/customers", "/api/v1/audit-events", "/api/v1/users"):
+            assert (await client.get(path)).status_code == 401
+
+    async def test_staff_cannot_read_the_audit_log_or_manage_accounts(
+        self, client: httpx.AsyncClient, staff: Staff
+    ) -> None:
+        assert (await client.get("/api/v1/audit-events", headers=staff.headers)).status_code == 403
+        assert (await client.get("/api/v1/users", headers=staff.headers)).status_code == 403
+        created = await client.post(
+            "/api/v1/users",
+            json={
+                "username": "someone",
+                "full_name": "Some One",
+                "role": "admin",
+                "password": PASSWORD,
+            },
+            headers=staff.headers,
+        )
+        assert created.status_code == 403
+
+    async def test_privacy_officer_reads_the_audit_log_but_does_not_manage_accounts(
+        self, client: httpx.AsyncClient, privacy_officer: Staff
+    ) -> None:
+        headers = privacy_officer.headers
+        assert (await client.get("/api/v1/audit-events", headers=headers)).status_code == 200
+        assert (await client.get("/api/v1/users", headers=headers)).status_code == 403
+
+
+class TestAccounts:
+    async def test_admin_creates_and_lists_accounts(
+        self, client: httpx.AsyncClient, admin: Staff
+    ) -> None:
+        created = await client.post(
+            "/api/v1/users",
+            json={
+                "username": "Maija.Meikalainen",
+                "full_name": "Maija Meikäläinen",
+                "role": "privacy_officer",
+                "password": PASSWORD,
+                "confidentiality_committed": True,
+            },
+            headers=admin.headers,
+        )
+        assert created.status_code == 201
+        assert created.json()["username"] == "maija.meikalainen"
+        assert (await login(client, "maija.meikalainen", PASSWORD)).status_code == 200
+
+        listed = await client.get("/api/v1/users", params={"limit": 1}, headers=admin.headers)
+        assert len(listed.json()["items"]) == 1
+        assert listed.json()["next_cursor"] is not None
+
+        again = await client.post(
+            "/api/v1/users",
+            json={
+                "username": "maija.meikalainen",
+                "full_name": "Other",
+                "role": "staff",
+                "password": PASSWORD,
+            },
+            headers=admin.headers,
+        )
+        assert again.status_code == 409
+
+    async def test_short_password_and_unknown_fields_are_rejected(
+        self, client: httpx.AsyncClient, admin: Staff
+    ) -> None:
+        short = await client.post(
+            "/api/v1/users",
+            json={"username": "short", "full_name": "S", "role": "staff", "password": "short"},
+            headers=admin.headers,
+        )
+        assert short.status_code == 422
+        extra = await client.post(
+            "/api/v1/users",
+            json={
+                "username": "extra",
+                "full_name": "E",
+                "role": "staff",
+                "password": PASSWORD,
+                "is_superuser": True,
+            },
+            headers=admin.headers,
+        )
+        assert extra.status_code == 422

@@ -1,0 +1,318 @@
+"""Customers: create, read, list, search, change with If-Match (R6, R7, R9, R10)."""
+
+from __future__ import annotations
+
+import uuid
+
+import anyio
+import httpx
+import pytest
+
+from tests.conftest import Staff, customer_body
+from tests.helpers import create_customer
+
+pytestmark = pytest.mark.anyio
+
+
+class TestCreate:
+    async def test_web_shop_shape_is_stored_and_returned(
+        self, client: httpx.AsyncClient, staff: Staff
+    ) -> None:
+        body = customer_body(phone="040 123 4567")
+        response = await client.post("/api/v1/customers", json=body, headers=staff.headers)
+
+        assert response.status_code == 201
+        customer = response.json()
+        assert response.headers["etag"] == '"1"'
+        assert response.headers["location"] == f"/api/v1/customers/{customer['id']}"
+        assert customer["phone"] == "+358401234567"
+        assert customer["legal_basis"] == "contract"
+        assert customer["version"] == 1
+        assert customer["address"] == body["address"]
+        read = await client.get(f"/api/v1/customers/{customer['id']}", headers=staff.headers)
+        assert read.json() == customer
+
+    async def test_organisation_customer(self, client: httpx.AsyncClient, staff: Staff) -> None:
+        body = customer_body(
+            type="company",
+            organisation={"name": "Esimerkki Oy", "business_id": "0112038-9"},
+            is_contact_person=True,
+        )
+        customer = await create_customer(client, staff.headers, body)
+
+        assert customer["organisation"] == {"name": "Esimerkki Oy", "business_id": "0112038-9"}
+        assert customer["is_contact_person"] is True
+
+    @pytest.mark.parametrize(
+        ("overrides", "location"),
+        [
+            ({"date_of_birth": "1990-01-01"}, ["body", "date_of_birth"]),
+            ({"type": "robot"}, ["body", "type"]),
+            ({"email": "not-an-email"}, ["body", "email"]),
+            ({"phone": "12"}, ["body", "phone"]),
+            ({"first_name": "A\u0000ino"}, ["body", "first_name"]),
+            ({"first_name": "x" * 101}, ["body", "first_name"]),
+            ({"language": "de"}, ["body", "language"]),
+            ({"source": "cookies"}, ["body", "source"]),
+            (
+                {"address": {"street": "K 1", "postal_code": "123", "city": "H", "country": "FI"}},
+                ["body", "address"],
+            ),
+            (
+                {
+                    "address": {
+                        "street": "K 1",
+                        "postal_code": "00100",
+                        "city": "H",
+                        "country": "XX",
+                    }
+                },
+                ["body", "address", "country"],
+            ),
+            ({"type": "company"}, ["body"]),
+            (
+                {"organisation": {"name": "Oy", "business_id": "0112038-8"}, "type": "company"},
+                ["body", "organisation", "business_id"],
+            ),
+            ({"organisation": {"name": "Oy"}}, ["body"]),
+            (
+                {"relationship_started_on": "2024-01-02", "relationship_ended_on": "2024-01-01"},
+                ["body"],
+            ),
+        ],
+    )
+    async def test_invalid_input_is_rejected_with_its_location(
+        self,
+        client: httpx.AsyncClient,
+        staff: Staff,
+        overrides: dict[str, object],
+        location: list[str],
+    ) -> None:
+        response = await client.post(
+            "/api/v1/customers", json=customer_body(**overrides), headers=staff.headers
+        )
+
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["status"] == 422
+        assert any(error["loc"][: len(location)] == location for error in problem["errors"])
+
+    async def test_invalid_input_is_not_echoed_back(
+        self, client: httpx.AsyncClient, staff: Staff
+    ) -> None:
+        response = await client.post(
+            "/api/v1/customers",
+            json=customer_body(email="secret-person-at-example.fi"),
+            headers=staff.headers,
+        )
+
+        assert response.status_code == 422
+        assert "secret-person" not in response.text
+
+    async def test_email_is_unique_regardless_of_case(
+        self, client: httpx.AsyncClient, staff: Staff
+    ) -> None:
+        await create_customer(client, staff.headers, customer_body(email="Aino@Example.fi"))
+
+        again = await client.post(
+            "/api/v1/customers", json=customer_body(email="aino@example.FI"), headers=staff.headers
+        )
+
+        assert again.status_code == 409
+        assert "aino" not in again.text.lower()
+
+
+class TestRead:
+    async def test_unknown_customer(self, client: httpx.AsyncClient, staff: Staff) -> None:
+        response = await client.get(f"/api/v1/customers/{uuid.uuid4()}", headers=staff.headers)
+
+        assert response.status_code == 404
+        assert response.json()["type"].endswith("/not-found")
+
+    async def test_malformed_id(self, client: httpx.AsyncClient, staff: Staff) -> None:
+        response = await client.get("/api/v1/customers/123", headers=staff.headers)
+
+        assert response.status_code == 422
+
+
+class TestList:
+    async def test_pages_through_every_customer_once(
+        self, client: httpx.AsyncClient, staff: Staff
+    ) -> None:
+        created = {
+            (await create_customer(client, staff.headers, customer_body()))["id"] for _ in range(5)
+        }
+        seen: list[str] = []
+        params: dict[str, str | int] = {"limit": 2}
+        while True:
+            page = (
+                await client.get("/api/v1/customers", params=params, headers=staff.headers)
+            ).json()
+            assert len(page["items"]) <= 2
+            seen.extend(item["id"] for item in page["items"])
+            if page["next_cursor"] is None:
+                break
+            params["cursor"] = page["next_cursor"]
+
+        assert sorted(seen) == sorted(created)
+
+    @pytest.mark.parametrize("limit", [0, -1, 201, "many"])
+    async def test_limit_bounds(
+        self, client: httpx.AsyncClient, staff: Staff, limit: object
+    ) -> None:
+        response = await client.get(
+            "/api/v1/customers", params={"limit": str(limit)}, headers=staff.headers
+        )
+
+        assert response.status_code == 422
+
+    async def test_limit_200_is_allowed(self, client: httpx.AsyncClient, staff: Staff) -> None:
+        response = await client.get(
+            "/api/v1/customers", params={"limit": 200}, headers=staff.headers
+        )
+
+        assert response.status_code == 200
+
+    async def test_forged_cursor_is_rejected(self, client: httpx.AsyncClient, staff: Staff) -> None:
+        for cursor in ("not-a-cursor", "WyJ4Il0", "W10"):
+            response = await client.get(
+                "/api/v1/customers", params={"cursor": cursor}, headers=staff.headers
+            )
+            assert response.status_code == 422
+
+    async def test_search_by_name_email_and_organisation_and_filter_by_type(
+        self, client: httpx.AsyncClient, staff: Staff
+    ) -> None:
+        aino = await create_customer(
+            client, staff.headers, customer_body(first_name="Aino", last_name="Aaltonen")
+        )
+        company = await create_customer(
+            client,
+            staff.headers,
+            customer_body(
+                type="company",
+                first_name="Pekka",
+                last_name="Puupää",
+                email="pekka@puutarha.example",
+                organisation={"name": "Puutarha Oy", "business_id": None},
+            ),
+        )
+
+        async def search(**params: str) -> list[str]:
+            response = await client.get("/api/v1/customers", params=params, headers=staff.headers)
+            assert response.status_code == 200
+            return [item["id"] for item in response.json()["items"]]
+
+        assert await search(q="aalto") == [aino["id"]]
+        assert await search(q="PUUTARHA") == [company["id"]]
+        assert await search(q="pekka@") == [company["id"]]
+        assert await search(type="company") == [company["id"]]
+        assert await search(email="PEKKA@puutarha.example") == [company["id"]]
+        assert await search(q="%") == []
+        assert await search(q="nobody") == []
+
+
+class TestUpdate:
+    async def test_patch_with_current_version(
+        self, client: httpx.AsyncClient, staff: Staff
+    ) -> None:
+        customer = await create_customer(client, staff.headers, customer_body())
+
+        response = await client.patch(
+            f"/api/v1/customers/{customer['id']}",
+            json={"last_name": "Korhonen", "phone": None, "source": "customer_notice"},
+            headers={**staff.headers, "If-Match": '"1"'},
+        )
+
+        assert response.status_code == 200
+        changed = response.json()
+        assert response.headers["etag"] == '"2"'
+        assert changed["last_name"] == "Korhonen"
+        assert changed["phone"] is None
+        assert changed["source"] == "customer_notice"
+        assert changed["first_name"] == customer["first_name"]
+        assert changed["version"] == 2
+
+    async def test_missing_if_match_is_428_and_stale_is_412(
+        self, client: httpx.AsyncClient, staff: Staff
+    ) -> None:
+        customer = await create_customer(client, staff.headers, customer_body())
+        path = f"/api/v1/customers/{customer['id']}"
+
+        missing = await client.patch(path, json={"last_name": "B"}, headers=staff.headers)
+        first = await client.patch(
+            path, json={"last_name": "B"}, headers={**staff.headers, "If-Match": '"1"'}
+        )
+        stale = await client.patch(
+            path, json={"last_name": "C"}, headers={**staff.headers, "If-Match": '"1"'}
+        )
+
+        assert missing.status_code == 428
+        assert first.status_code == 200
+        assert stale.status_code == 412
+        assert (await client.get(path, headers=staff.headers)).json()["last_name"] == "B"
+
+    async def test_concurrent_patches_with_one_version_exactly_one_wins(
+        self, client: httpx.AsyncClient, staff: Staff
+    ) -> None:
+        customer = await create_customer(client, staff.headers, customer_body())
+        path = f"/api/v1/customers/{customer['id']}"
+        statuses: list[int] = []
+
+        async def patch(name: str) -> None:
+            response = await client.patch(
+                path, json={"last_name": name}, headers={**staff.headers, "If-Match": '"1"'}
+            )
+            statuses.append(response.status_code)
+
+        async with anyio.create_task_group() as group:
+            for name in ("Left", "Right", "Middle"):
+                group.start_soon(patch, name)
+
+        assert sorted(statuses) == [200, 412, 412]
+        assert (await client.get(path, headers=staff.headers)).json()["version"] == 2
+
+    @pytest.mark.parametrize(
+        "patch",
+        [
+            {"first_name": None},
+            {"nickname": "Ainoliini"},
+            {"organisation": {"name": "Oy"}},
+            {"relationship_ended_on": "1999-01-01"},
+        ],
+    )
+    async def test_invalid_changes_are_rejected(
+        self, client: httpx.AsyncClient, staff: Staff, patch: dict[str, object]
+    ) -> None:
+        customer = await create_customer(client, staff.headers, customer_body())
+
+        response = await client.patch(
+            f"/api/v1/customers/{customer['id']}",
+            json=patch,
+            headers={**staff.headers, "If-Match": '"1"'},
+        )
+
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+
+    async def test_email_taken_by_another_customer(
+        self, client: httpx.AsyncClient, staff: Staff
+    ) -> None:
+        first = await create_customer(client, staff.headers, customer_body())
+        second = await create_customer(client, staff.headers, customer_body())
+
+        response = await client.patch(
+            f"/api/v1/customers/{second['id']}",
+            json={"email": str(first["email"]).upper()},
+            headers={**staff.headers, "If-Match": '"1"'},
+        )
+
+        assert response.status_code == 409
+
+    async def test_no_delete_endpoint(self, client: httpx.AsyncClient, staff: Staff) -> None:
+        customer = await create_customer(client, staff.headers, customer_body())
+
+        response = await client.delete(f"/api/v1/customers/{customer['id']}", headers=staff.headers)
+
+        assert response.status_code == 405

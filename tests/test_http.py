@@ -1,0 +1,82 @@
+"""HTTP conventions: problem+json, request ids, health probes, offline docs."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.conftest import Staff
+
+pytestmark = pytest.mark.anyio
+
+
+class TestProblemDetails:
+    async def test_unknown_route(self, client: httpx.AsyncClient) -> None:
+        response = await client.get("/api/v1/nothing-here")
+
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert {"type", "title", "status", "detail"} <= problem.keys()
+        assert problem["status"] == 404
+
+    async def test_malformed_json(self, client: httpx.AsyncClient, staff: Staff) -> None:
+        response = await client.post(
+            "/api/v1/customers",
+            content=b'{"type": ',
+            headers={**staff.headers, "content-type": "application/json"},
+        )
+
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["errors"]
+
+
+class TestRequestId:
+    async def test_generated_when_absent(self, client: httpx.AsyncClient) -> None:
+        response = await client.get("/healthz")
+
+        assert len(response.headers["x-request-id"]) == 32
+
+    async def test_echoed_when_given_and_in_problems(self, client: httpx.AsyncClient) -> None:
+        response = await client.get("/api/v1/customers", headers={"X-Request-ID": "abc-123"})
+
+        assert response.headers["x-request-id"] == "abc-123"
+        assert response.json()["request_id"] == "abc-123"
+
+    async def test_malformed_one_is_replaced(self, client: httpx.AsyncClient) -> None:
+        response = await client.get("/healthz", headers={"X-Request-ID": "bad id\twith tab"})
+
+        assert response.headers["x-request-id"] != "bad id\twith tab"
+
+
+class TestHealth:
+    async def test_healthz_and_readyz(self, client: httpx.AsyncClient) -> None:
+        assert (await client.get("/healthz")).json() == {"status": "ok", "detail": None}
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200
+
+    async def test_readyz_on_an_unmigrated_database(
+        self, client: httpx.AsyncClient, database_url: str
+    ) -> None:
+        import anyio.to_thread
+
+        from customer_registry.migrations_runner import downgrade
+
+        await anyio.to_thread.run_sync(downgrade, database_url, "base")
+
+        response = await client.get("/readyz")
+
+        assert response.status_code == 503
+        assert "not migrated" in response.json()["detail"]
+
+
+class TestDocs:
+    async def test_swagger_and_redoc_use_local_assets(self, client: httpx.AsyncClient) -> None:
+        for path in ("/docs", "/redoc"):
+            page = await client.get(path)
+            assert page.status_code == 200
+            assert "cdn." not in page.text
+            assert "https://" not in page.text.replace("https://fonts.googleapis.com", "")
+        assert (await client.get("/static-offline-docs/swagger-ui-bundle.js")).status_code == 200
+        assert (await client.get("/static-offline-docs/redoc.standalone.js")).status_code == 200
