@@ -1,4 +1,4 @@
-"""data-subject requests
+"""data-subject requests, and erasure of customers
 
 Revision ID: c4_gdpr_requests
 Revises: 095ebd93a36c
@@ -19,6 +19,8 @@ Timestamp = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("customers") as batch:
+        batch.add_column(sa.Column("erased_at", Timestamp, nullable=True))
     op.create_table(
         "gdpr_requests",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -63,3 +65,5 @@ def downgrade() -> None:
     op.drop_index("ix_gdpr_requests_deadline_on", table_name="gdpr_requests")
     op.drop_index("ix_gdpr_requests_customer_id", table_name="gdpr_requests")
     op.drop_table("gdpr_requests")
+    with op.batch_alter_table("customers") as batch:
+        batch.drop_column("erased_at")

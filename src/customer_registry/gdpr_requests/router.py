@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import Query, status
+from fastapi import Query, Request, Response, status
+from fastapi.responses import StreamingResponse
 
 from customer_registry.auth.dependencies import GdprRequestHandler, GdprRequestSubmitter
 from customer_registry.core.errors import error_responses
 from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
 from customer_registry.core.routing import documented_router
+from customer_registry.gdpr_requests.reports import stream_access_report
 from customer_registry.gdpr_requests.schemas import (
     Completion,
     Extension,
@@ -117,3 +119,59 @@ async def refuse_request(
 ) -> GdprRequestRead:
     """Refuse a request with written reasons and the supervisory authority's contact."""
     return await service.refuse(request_id, refusal, actor)
+
+
+@router.get(
+    "/{request_id}/access-report",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The access report (R19): JSON or an HTML document for the person.",
+            "content": {"application/json": {}, "text/html": {}},
+        },
+        **error_responses(401, 403, 404, 409, 410, 422),
+    },
+)
+async def access_report(
+    request_id: uuid.UUID,
+    request: Request,
+    service: GdprRequestServiceDep,
+    actor: GdprRequestHandler,
+    format: Literal["json", "html"] = "json",
+    lang: Literal["fi", "en"] | None = None,
+) -> StreamingResponse:
+    """Everything the register holds about the person of a verified access request."""
+    customer, language = await service.person_for_report(request_id, RequestType.access, actor)
+    return StreamingResponse(
+        stream_access_report(
+            request.app.state.session_factory,
+            request.app.state.settings,
+            customer.id,
+            lang or language,
+            format,
+        ),
+        media_type="text/html; charset=utf-8" if format == "html" else "application/json",
+    )
+
+
+@router.get(
+    "/{request_id}/portability-archive",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "A zip of data.json and one CSV per table (R21).",
+            "content": {"application/zip": {}},
+        },
+        **error_responses(401, 403, 404, 409, 410, 422),
+    },
+)
+async def portability_archive(
+    request_id: uuid.UUID, service: GdprRequestServiceDep, actor: GdprRequestHandler
+) -> Response:
+    """The data the person provided, machine-readable, for a verified portability request."""
+    archive = await service.portability_archive(request_id, actor)
+    return Response(
+        archive,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="personal-data-{request_id}.zip"'},
+    )

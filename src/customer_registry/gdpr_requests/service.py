@@ -6,13 +6,14 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.audit.service import AuditTrail
 from customer_registry.auth.principal import Actor
+from customer_registry.config import Settings
 from customer_registry.core.database import SessionDep
-from customer_registry.core.errors import Conflict, NotFound, UnprocessableEntity
+from customer_registry.core.errors import Conflict, Gone, NotFound, UnprocessableEntity
 from customer_registry.core.pagination import (
     InvalidCursor,
     Page,
@@ -20,8 +21,10 @@ from customer_registry.core.pagination import (
     encode_cursor,
 )
 from customer_registry.customers.repository import CustomerRepository
+from customer_registry.customers.service import CUSTOMER_ENTITY
 from customer_registry.gdpr_requests.completion import CompletionHandlers
 from customer_registry.gdpr_requests.deadlines import answer_due, extended_due, today_in_finland
+from customer_registry.gdpr_requests.reports import PersonReports
 from customer_registry.gdpr_requests.repository import OPEN_STATUSES, GdprRequestRepository
 from customer_registry.gdpr_requests.schemas import (
     Completion,
@@ -34,6 +37,7 @@ from customer_registry.gdpr_requests.schemas import (
 )
 from customer_registry.models import (
     AuditAction,
+    Customer,
     GdprRequest,
     RequestChannel,
     RequestLanguage,
@@ -49,12 +53,13 @@ REQUEST_PURPOSE = "data_subject_request"
 
 
 class GdprRequestService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, settings: Settings) -> None:
         self.session = session
+        self.settings = settings
         self.requests = GdprRequestRepository(session)
         self.customers = CustomerRepository(session)
         self.audit = AuditTrail(session)
-        self.handlers = CompletionHandlers(session)
+        self.handlers = CompletionHandlers(session, settings)
 
     async def submit(self, data: GdprRequestCreate, actor: Actor) -> GdprRequestRead:
         received_at = data.received_at or utcnow()
@@ -223,12 +228,52 @@ class GdprRequestService:
         _require_status(request, RequestStatus.verified)
         assert request.customer_id is not None  # verification requires it
         outcome = await self.handlers.complete(request, actor)
+        if "erased_fields" in outcome:
+            await self.audit.record(
+                actor,
+                AuditAction.erase,
+                CUSTOMER_ENTITY,
+                request.customer_id,
+                customer_id=request.customer_id,
+                fields=outcome["erased_fields"],
+                purpose=REQUEST_PURPOSE,
+            )
         if completion.note is not None:
             outcome["note"] = completion.note
         request.outcome = outcome
         self._close(request, RequestStatus.completed, actor)
         await self._audit(actor, AuditAction.update, request, fields=["status", "outcome"])
         return to_read(request)
+
+    async def person_for_report(
+        self, request_id: uuid.UUID, request_type: RequestType, actor: Actor
+    ) -> tuple[Customer, str]:
+        """The person whose data a verified request may now be answered with; audited."""
+        request = await self._get(request_id)
+        if request.type != request_type.value:
+            raise Conflict(
+                f"This is not a{'n' if request_type is RequestType.access else ''} "
+                f"{request_type.value} request."
+            )
+        if request.status not in (RequestStatus.verified.value, RequestStatus.completed.value):
+            raise Conflict("The requester's identity must be verified first.")
+        customer = await self.customers.get(request.customer_id) if request.customer_id else None
+        if customer is None or customer.erased_at is not None:
+            raise Gone("The person's data is no longer in the register.")
+        await self.audit.record(
+            actor,
+            AuditAction.export,
+            CUSTOMER_ENTITY,
+            customer.id,
+            customer_id=customer.id,
+            fields=[request_type.value],
+            purpose=REQUEST_PURPOSE,
+        )
+        return customer, request.language
+
+    async def portability_archive(self, request_id: uuid.UUID, actor: Actor) -> bytes:
+        customer, _ = await self.person_for_report(request_id, RequestType.portability, actor)
+        return await PersonReports(self.session, self.settings).portability_archive(customer)
 
     def _close(self, request: GdprRequest, status: RequestStatus, actor: Actor) -> None:
         request.status = status.value
@@ -351,8 +396,8 @@ def refusal_statement(language: str, request_type: str, reasons: str) -> str:
     return f"We have refused {what}. Reasons: {reasons} {complaint}"
 
 
-def get_gdpr_request_service(session: SessionDep) -> GdprRequestService:
-    return GdprRequestService(session)
+def get_gdpr_request_service(request: Request, session: SessionDep) -> GdprRequestService:
+    return GdprRequestService(session, request.app.state.settings)
 
 
 GdprRequestServiceDep = Annotated[GdprRequestService, Depends(get_gdpr_request_service)]
