@@ -22,6 +22,7 @@ from customer_registry.customers.router import router as customers_router
 from customer_registry.gdpr_requests.router import router as gdpr_requests_router
 from customer_registry.health import router as health_router
 from customer_registry.privacy_notice.router import router as privacy_notice_router
+from customer_registry.retention.router import router as retention_router
 
 DESCRIPTION = """
 The customer register of the company, as its privacy notice describes it: customers and
@@ -41,6 +42,7 @@ OPENAPI_TAGS = [
         "description": "Data-subject requests, handled within the deadlines of GDPR Art. 12(3).",
     },
     {"name": "audit", "description": "The audit log of reads and changes."},
+    {"name": "retention", "description": "Erasure of customers past the retention period."},
     {"name": "privacy-notice", "description": "The register's privacy notice (public)."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
@@ -83,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gdpr_requests_router,
         audit_router,
         privacy_notice_router,
+        retention_router,
     ):
         app.include_router(router)
     _register_problem_schema(app)

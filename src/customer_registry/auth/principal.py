@@ -17,6 +17,7 @@ class Permission(StrEnum):
     audit_read = "audit:read"
     gdpr_requests_submit = "gdpr_requests:submit"
     gdpr_requests_handle = "gdpr_requests:handle"
+    retention_run = "retention:run"
 
 
 _STAFF = frozenset(
@@ -27,7 +28,7 @@ _PRIVACY_OFFICER = _STAFF | {Permission.audit_read, Permission.gdpr_requests_han
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.staff: _STAFF,
     Role.privacy_officer: _PRIVACY_OFFICER,
-    Role.admin: _PRIVACY_OFFICER | {Permission.users_manage},
+    Role.admin: _PRIVACY_OFFICER | {Permission.users_manage, Permission.retention_run},
 }
 
 

@@ -64,7 +64,7 @@ class Eraser:
 
     async def blockers(self, customer: Customer) -> list[Blocker]:
         blockers: list[Blocker] = []
-        if customer.is_contact_person and customer.relationship_ended_on is None:
+        if customer.is_contact_person:
             blockers.append(
                 Blocker(
                     kind="contact_person",
