@@ -30,3 +30,26 @@ async def audit_events(
         if page["next_cursor"] is None:
             return events
         params["cursor"] = page["next_cursor"]
+
+
+async def tables_containing(database_url: str, values: list[str]) -> list[tuple[str, str]]:
+    """Every (table, column) in the database whose stored text contains one of `values`."""
+    from sqlalchemy import inspect, text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(database_url)
+    found: list[tuple[str, str]] = []
+    needles = [value.lower() for value in values]
+    try:
+        async with engine.connect() as connection:
+            tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+            for table in tables:
+                result = await connection.execute(text(f'SELECT * FROM "{table}"'))
+                columns = list(result.keys())
+                for row in result:
+                    for column, cell in zip(columns, row, strict=True):
+                        if cell is not None and any(n in str(cell).lower() for n in needles):
+                            found.append((table, column))
+    finally:
+        await engine.dispose()
+    return sorted(set(found))

@@ -19,7 +19,10 @@ from customer_registry.core.database import create_engine, create_session_factor
 from customer_registry.core.errors import Problem, install_error_handlers
 from customer_registry.core.middleware import RequestIdMiddleware
 from customer_registry.customers.router import router as customers_router
+from customer_registry.gdpr_requests.router import router as gdpr_requests_router
 from customer_registry.health import router as health_router
+from customer_registry.privacy_notice.router import router as privacy_notice_router
+from customer_registry.retention.router import router as retention_router
 
 DESCRIPTION = """
 The customer register of the company, as its privacy notice describes it: customers and
@@ -34,7 +37,13 @@ OPENAPI_TAGS = [
     {"name": "auth", "description": "Staff login (OAuth2 password flow)."},
     {"name": "users", "description": "Personal staff accounts and roles."},
     {"name": "customers", "description": "Customers of the register."},
+    {
+        "name": "gdpr-requests",
+        "description": "Data-subject requests, handled within the deadlines of GDPR Art. 12(3).",
+    },
     {"name": "audit", "description": "The audit log of reads and changes."},
+    {"name": "retention", "description": "Erasure of customers past the retention period."},
+    {"name": "privacy-notice", "description": "The register's privacy notice (public)."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
 
@@ -68,7 +77,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
-    for router in (health_router, auth_router, users_router, customers_router, audit_router):
+    for router in (
+        health_router,
+        auth_router,
+        users_router,
+        customers_router,
+        gdpr_requests_router,
+        audit_router,
+        privacy_notice_router,
+        retention_router,
+    ):
         app.include_router(router)
     _register_problem_schema(app)
     return app

@@ -156,6 +156,46 @@ def command_users_create(arguments: argparse.Namespace) -> None:
     print(f"created account {user.username} ({user.role.value}), id {user.id}")  # noqa: T201
 
 
+def _print_progress(done: int, total: int) -> None:
+    """Progress on stderr: in place on a terminal, every 10 % otherwise."""
+    if sys.stderr.isatty():
+        print(f"\r{done}/{total}", end="" if done < total else "\n", file=sys.stderr)  # noqa: T201
+    elif total and (done == total or done % max(total // 10, 1) == 0):
+        print(f"{done}/{total}", file=sys.stderr)  # noqa: T201
+
+
+def command_retention_run(arguments: argparse.Namespace) -> None:
+    from customer_registry.auth.principal import SYSTEM_ACTOR
+    from customer_registry.core.database import create_engine, create_session_factory
+    from customer_registry.retention.service import RetentionReport, run_per_customer
+
+    settings = _settings()
+    _prepare_database(settings)
+
+    async def run() -> RetentionReport:
+        engine = create_engine(settings)
+        try:
+            return await run_per_customer(
+                create_session_factory(engine),
+                settings,
+                SYSTEM_ACTOR,
+                dry_run=arguments.dry_run,
+                progress=_print_progress,
+            )
+        finally:
+            await engine.dispose()
+
+    report = asyncio.run(run())
+    verb = "would erase" if report.dry_run else "erased"
+    print(  # noqa: T201
+        f"retention {report.retention_years} years, relationships ended before "
+        f"{report.cutoff.isoformat()}: {report.candidates} due, {verb} {report.erased}, "
+        f"partially erased {report.partially_erased}, blocked {len(report.blocked)}"
+    )
+    for blocked in report.blocked:
+        print(f"  blocked {blocked.customer_id}: {', '.join(blocked.blockers)}")  # noqa: T201
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="customer-registry",
@@ -202,6 +242,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="whether the person has signed the confidentiality commitment (yes)",
     )
     create.set_defaults(handler=command_users_create)
+
+    retention = commands.add_parser("retention", help="apply the retention period (R15)")
+    retention_commands = retention.add_subparsers(
+        dest="retention_command", required=True, metavar="COMMAND"
+    )
+    retention_run = retention_commands.add_parser(
+        "run",
+        help="erase customers whose relationship ended longer ago than the retention period",
+        description="Erase customers whose relationship ended more than "
+        "CUSTOMER_REGISTRY_RETENTION_YEARS ago, as far as no blocker keeps them. Each "
+        "customer is erased in its own transaction: safe to interrupt and to run again.",
+    )
+    retention_run.add_argument(
+        "--dry-run", action="store_true", help="report what would be erased, change nothing"
+    )
+    retention_run.set_defaults(handler=command_retention_run)
     return parser
 
 

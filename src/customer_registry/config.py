@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from enum import StrEnum
@@ -47,6 +48,16 @@ class Settings(BaseSettings):
     bootstrap_admin_password: SecretStr | None = None
     database_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
     database_echo: bool = False
+
+    # The register as its privacy notice describes it (R28): the notice is generated from
+    # these settings, and the retention job obeys the same ones.
+    controller_name: str = "Finnprotec"
+    controller_contact_person: str = "Oliver Kuisma"
+    controller_phone: str = "+358 40 554 4414"
+    controller_email: str = "sales@finnprotec.fi"
+    privacy_notice_date: dt.date = dt.date(2020, 3, 2)
+    retention_years: Annotated[int, Field(ge=1, le=100)] = 10
+    invoice_retention_years: Annotated[int, Field(ge=1, le=100)] = 6
 
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:

@@ -15,14 +15,20 @@ class Permission(StrEnum):
     customers_write = "customers:write"
     users_manage = "users:manage"
     audit_read = "audit:read"
+    gdpr_requests_submit = "gdpr_requests:submit"
+    gdpr_requests_handle = "gdpr_requests:handle"
+    retention_run = "retention:run"
 
 
-_STAFF = frozenset({Permission.customers_read, Permission.customers_write})
+_STAFF = frozenset(
+    {Permission.customers_read, Permission.customers_write, Permission.gdpr_requests_submit}
+)
+_PRIVACY_OFFICER = _STAFF | {Permission.audit_read, Permission.gdpr_requests_handle}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.staff: _STAFF,
-    Role.privacy_officer: _STAFF | {Permission.audit_read},
-    Role.admin: _STAFF | {Permission.audit_read, Permission.users_manage},
+    Role.privacy_officer: _PRIVACY_OFFICER,
+    Role.admin: _PRIVACY_OFFICER | {Permission.users_manage, Permission.retention_run},
 }
 
 

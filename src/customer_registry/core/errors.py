@@ -59,6 +59,12 @@ class NotFound(RegistryError):
     title = "Not found"
 
 
+class Gone(RegistryError):
+    status_code = 410
+    code = "gone"
+    title = "Gone"
+
+
 class Conflict(RegistryError):
     status_code = 409
     code = "conflict"
@@ -141,6 +147,7 @@ _STATUS_CODES = {
     405: "method-not-allowed",
     406: "not-acceptable",
     409: "conflict",
+    410: "gone",
     413: "payload-too-large",
     415: "unsupported-media-type",
     422: "unprocessable",
@@ -203,6 +210,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         403: "Not allowed for this principal",
         404: "Not found",
         409: "Conflict",
+        410: "The data was erased",
         412: "The If-Match version is stale",
         413: "Request body too large",
         422: "Invalid request",

@@ -34,7 +34,9 @@ class CustomerRepository:
         after: uuid.UUID | None,
         limit: int,
     ) -> Sequence[Customer]:
-        query = select(Customer).order_by(Customer.id).limit(limit)
+        query = (
+            select(Customer).where(Customer.erased_at.is_(None)).order_by(Customer.id).limit(limit)
+        )
         if search:
             query = query.where(
                 or_(

@@ -74,7 +74,7 @@ async def list_customers(
 @router.get(
     "/{customer_id}",
     response_model=CustomerRead,
-    responses={200: {"headers": _ETAG_HEADER}, **error_responses(401, 403, 404, 422)},
+    responses={200: {"headers": _ETAG_HEADER}, **error_responses(401, 403, 404, 410, 422)},
 )
 async def read_customer(
     customer_id: uuid.UUID,
@@ -93,7 +93,7 @@ async def read_customer(
     response_model=CustomerRead,
     responses={
         200: {"headers": _ETAG_HEADER},
-        **error_responses(401, 403, 404, 409, 412, 422, 428),
+        **error_responses(401, 403, 404, 409, 410, 412, 422, 428),
     },
 )
 async def update_customer(

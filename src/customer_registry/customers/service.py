@@ -14,6 +14,7 @@ from customer_registry.auth.principal import Actor
 from customer_registry.core.database import SessionDep
 from customer_registry.core.errors import (
     Conflict,
+    Gone,
     NotFound,
     PreconditionFailed,
     UnprocessableEntity,
@@ -187,6 +188,8 @@ class CustomerService:
         customer = await self.customers.get(customer_id)
         if customer is None:
             raise NotFound("No such customer.")
+        if customer.erased_at is not None:
+            raise Gone("This customer's personal data has been erased.")
         return customer
 
 

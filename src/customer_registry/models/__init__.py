@@ -10,6 +10,14 @@ from customer_registry.models.customer import (
     Language,
     LegalBasis,
 )
+from customer_registry.models.gdpr_request import (
+    GdprRequest,
+    RequestChannel,
+    RequestLanguage,
+    RequestStatus,
+    RequestType,
+    VerificationMethod,
+)
 
 __all__ = [
     "ActorType",
@@ -19,8 +27,14 @@ __all__ = [
     "Customer",
     "CustomerType",
     "DataSource",
+    "GdprRequest",
     "Language",
     "LegalBasis",
+    "RequestChannel",
+    "RequestLanguage",
+    "RequestStatus",
+    "RequestType",
     "Role",
     "User",
+    "VerificationMethod",
 ]

@@ -17,6 +17,7 @@ class AuditAction(StrEnum):
     create = "create"
     update = "update"
     export = "export"
+    erase = "erase"
     login = "login"
     login_failed = "login_failed"
 

@@ -71,5 +71,8 @@ class Customer(UUIDPrimaryKey, Timestamps, Base):
     relationship_ended_on: Mapped[dt.date | None] = mapped_column(Date)
     is_contact_person: Mapped[bool] = mapped_column(default=False)
     version: Mapped[int] = mapped_column(default=1)
+    # Set when the person's data was erased (R14, R27): the row keeps only its pseudonymous
+    # id, type and dates, so that audit, disclosure and order rows still add up.
+    erased_at: Mapped[dt.datetime | None] = mapped_column()
 
     __table_args__ = (Index("ix_customers_type", "type"),)

@@ -1,0 +1,1 @@
+"""Data-subject requests: access, portability, rectification, erasure, restriction, objection."""

@@ -1,0 +1,37 @@
+"""The public privacy notice."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import Query, Request
+from fastapi.responses import HTMLResponse
+
+from customer_registry.core.errors import error_responses
+from customer_registry.core.routing import documented_router
+from customer_registry.privacy_notice.content import NoticeLanguage, PrivacyNotice, build_notice
+from customer_registry.privacy_notice.rendering import notice_html
+
+router = documented_router(prefix="/api/v1/privacy-notice", tags=["privacy-notice"])
+
+
+@router.get(
+    "",
+    response_model=PrivacyNotice,
+    responses={
+        200: {"content": {"text/html": {"schema": {"type": "string"}}}},
+        **error_responses(422),
+    },
+)
+async def read_privacy_notice(
+    request: Request,
+    lang: NoticeLanguage = "fi",
+    format: Annotated[
+        Literal["json", "html"], Query(description="JSON, or a page to show to people.")
+    ] = "json",
+) -> PrivacyNotice | HTMLResponse:
+    """The register's privacy notice, in Finnish or English (public)."""
+    notice = build_notice(request.app.state.settings, lang)
+    if format == "html":
+        return HTMLResponse(notice_html(notice))
+    return notice

@@ -1,0 +1,1 @@
+"""Retention (R15): erase customers whose relationship ended longer ago than the rule allows."""

@@ -1,0 +1,159 @@
+"""The retention run: find customers past the retention period and erase them (R15).
+
+From the command line each customer is erased in a transaction of its own, so an
+interrupted run leaves no half-erased customer and a second run finds only what the first
+did not finish. From the API a run works in the request's transaction, at most `limit`
+customers at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Sequence
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from customer_registry.audit.service import AuditTrail
+from customer_registry.auth.principal import Actor
+from customer_registry.config import Settings
+from customer_registry.customers.service import CUSTOMER_ENTITY
+from customer_registry.gdpr_requests.deadlines import add_months, today_in_finland
+from customer_registry.gdpr_requests.erasure import Eraser
+from customer_registry.models import AuditAction, Customer
+
+RETENTION_PURPOSE = "retention"
+
+
+class BlockedCustomer(BaseModel):
+    """A customer past retention whom a blocker keeps, wholly or in part."""
+
+    customer_id: uuid.UUID
+    blockers: list[str]
+
+
+class RetentionReport(BaseModel):
+    """What a retention run found and did."""
+
+    dry_run: bool
+    retention_years: int
+    cutoff: dt.date = Field(description="Relationships that ended before this day are due.")
+    candidates: int
+    erased: int = Field(description="Erased wholly (in a dry run: would be).")
+    partially_erased: int
+    blocked: list[BlockedCustomer]
+    remaining: int = Field(description="Candidates left for a later run (API runs are bounded).")
+
+
+Progress = Callable[[int, int], None]
+
+
+def retention_cutoff(settings: Settings, today: dt.date | None = None) -> dt.date:
+    return add_months(today or today_in_finland(), -12 * settings.retention_years)
+
+
+async def due_customers(
+    session: AsyncSession, cutoff: dt.date, limit: int | None = None
+) -> Sequence[uuid.UUID]:
+    """Customers not yet erased whose relationship ended before the cutoff."""
+    query = (
+        select(Customer.id)
+        .where(
+            Customer.erased_at.is_(None),
+            Customer.relationship_ended_on.is_not(None),
+            Customer.relationship_ended_on < cutoff,
+        )
+        .order_by(Customer.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return (await session.scalars(query)).all()
+
+
+async def apply_retention(
+    session: AsyncSession,
+    settings: Settings,
+    customer_id: uuid.UUID,
+    actor: Actor,
+    report: RetentionReport,
+) -> None:
+    """Erase one customer as far as its blockers allow, and count it in the report."""
+    customer = await session.get(Customer, customer_id, with_for_update=True)
+    if customer is None or customer.erased_at is not None:
+        return
+    eraser = Eraser(session, settings)
+    blockers = await eraser.blockers(customer)
+    if blockers:
+        report.blocked.append(
+            BlockedCustomer(customer_id=customer_id, blockers=[b.kind for b in blockers])
+        )
+    if report.dry_run:
+        report.erased += 0 if blockers else 1
+        return
+    erased = await eraser.erase(customer, blockers)
+    if not erased:
+        return
+    if blockers:
+        report.partially_erased += 1
+    else:
+        report.erased += 1
+    await AuditTrail(session).record(
+        actor,
+        AuditAction.erase,
+        CUSTOMER_ENTITY,
+        customer_id,
+        customer_id=customer_id,
+        fields=erased,
+        purpose=RETENTION_PURPOSE,
+    )
+
+
+def empty_report(settings: Settings, cutoff: dt.date, *, dry_run: bool) -> RetentionReport:
+    return RetentionReport(
+        dry_run=dry_run,
+        retention_years=settings.retention_years,
+        cutoff=cutoff,
+        candidates=0,
+        erased=0,
+        partially_erased=0,
+        blocked=[],
+        remaining=0,
+    )
+
+
+async def run_in_session(
+    session: AsyncSession, settings: Settings, actor: Actor, *, dry_run: bool, limit: int
+) -> RetentionReport:
+    """A bounded run inside one transaction (the API's)."""
+    cutoff = retention_cutoff(settings)
+    candidates = await due_customers(session, cutoff, limit + 1)
+    report = empty_report(settings, cutoff, dry_run=dry_run)
+    report.candidates = min(len(candidates), limit)
+    report.remaining = max(len(candidates) - limit, 0)
+    for customer_id in candidates[:limit]:
+        await apply_retention(session, settings, customer_id, actor, report)
+    return report
+
+
+async def run_per_customer(
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    actor: Actor,
+    *,
+    dry_run: bool,
+    progress: Progress | None = None,
+) -> RetentionReport:
+    """A whole run, one transaction per customer (the command line's)."""
+    cutoff = retention_cutoff(settings)
+    async with session_factory() as session:
+        candidates = await due_customers(session, cutoff)
+    report = empty_report(settings, cutoff, dry_run=dry_run)
+    report.candidates = len(candidates)
+    for done, customer_id in enumerate(candidates, start=1):
+        async with session_factory() as session, session.begin():
+            await apply_retention(session, settings, customer_id, actor, report)
+        if progress is not None:
+            progress(done, len(candidates))
+    return report
