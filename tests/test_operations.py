@@ -676,3 +676,28 @@ class TestRunbook:
         ]
 
         assert missing == []
+
+
+class TestContainer:
+    """What can be checked without a Docker engine (hadolint runs outside the test suite)."""
+
+    root = Path(__file__).parents[1]
+
+    def test_image_is_multi_stage_non_root_with_a_readiness_check(self) -> None:
+        dockerfile = (self.root / "Dockerfile").read_text()
+        stages = re.split(r"(?m)^FROM ", dockerfile)[1:]
+
+        assert len(stages) >= 2
+        final = stages[-1]
+        assert "--from=build" in final
+        (user,) = re.findall(r"(?m)^USER (\S+)", final)
+        assert user.split(":")[0] not in {"root", "0"}
+        assert re.search(r"(?ms)^HEALTHCHECK .*?/readyz", final)
+        assert not re.search(r"gcc|build-essential|apt-get install", final)
+
+    def test_compose_runs_the_service_with_postgresql_16(self) -> None:
+        compose = (self.root / "compose.yaml").read_text()
+
+        assert re.search(r"image: postgres:16", compose)
+        assert "postgresql+asyncpg://" in compose
+        assert "condition: service_healthy" in compose

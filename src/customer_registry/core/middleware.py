@@ -49,6 +49,8 @@ class RequestIdMiddleware:
 # Probes and scrapes arrive every few seconds; their lines are only logged at DEBUG.
 QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 UNMATCHED_ROUTE = "<unmatched>"
+# Any other method a client invents is logged and counted as OTHER (bounded label values).
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 access_logger = logging.getLogger(ACCESS_LOGGER)
 
@@ -93,7 +95,7 @@ class RequestLogMiddleware:
         finally:
             seconds = time.perf_counter() - started
             route = route_template(scope)
-            method = scope["method"]
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else "OTHER"
             observe_request(method, route, status, seconds)
             state = scope.get("state", {})
             access_logger.log(
