@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
 from customer_registry import __version__
@@ -17,10 +19,13 @@ from customer_registry.auth.tokens import TokenCodec
 from customer_registry.config import Settings, get_settings
 from customer_registry.core.database import create_engine, create_session_factory
 from customer_registry.core.errors import Problem, install_error_handlers
-from customer_registry.core.middleware import RequestIdMiddleware
+from customer_registry.core.logs import log_event
+from customer_registry.core.metrics import instrument_pool, mark_process_dead
+from customer_registry.core.middleware import RequestIdMiddleware, RequestLogMiddleware
 from customer_registry.customers.router import router as customers_router
 from customer_registry.gdpr_requests.router import router as gdpr_requests_router
 from customer_registry.health import router as health_router
+from customer_registry.monitoring import router as monitoring_router
 from customer_registry.privacy_notice.router import router as privacy_notice_router
 from customer_registry.retention.router import router as retention_router
 
@@ -53,10 +58,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = create_engine(settings)
 
+    instrument_pool(engine, settings.database_pool_size)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        log_event(
+            "startup",
+            version=__version__,
+            environment=settings.env.value,
+            database=engine.dialect.name,
+            pid=os.getpid(),
+        )
         yield
         await engine.dispose()
+        log_event("shutdown", pid=os.getpid())
+        mark_process_dead(os.getpid())
 
     app: FastAPI = FastAPIOffline(
         title="customer-registry",
@@ -76,7 +92,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifetime=dt.timedelta(minutes=settings.access_token_minutes),
     )
     install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["ETag", "Location", "X-Request-ID"],
+        )
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RequestLogMiddleware)
+    app.include_router(monitoring_router)
     for router in (
         health_router,
         auth_router,

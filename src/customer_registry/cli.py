@@ -1,4 +1,8 @@
-"""The `customer-registry` command: serve, migrate, openapi, users."""
+"""The `customer-registry` command: serve, migrate, openapi, users.
+
+Every subcommand documents itself with `--help`; a failure is one line on stderr and exit
+code 1, never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,16 @@ import argparse
 import asyncio
 import getpass
 import json
+import logging
 import sys
 from collections.abc import Sequence
 
 from pydantic import SecretStr, ValidationError
 
+from customer_registry import __version__
 from customer_registry.config import ConfigurationError, Settings, get_settings
+from customer_registry.core.logs import configure_logging
+from customer_registry.core.progress import Progress
 from customer_registry.models import Role
 
 
@@ -28,17 +36,21 @@ def _describe_validation_error(error: ValidationError) -> str:
 
 
 def _settings() -> Settings:
+    """The settings; from here on the command's log records are JSON lines on stderr."""
     try:
-        return get_settings()
+        settings = get_settings()
     except ValidationError as error:
         raise CommandError(f"invalid configuration: {_describe_validation_error(error)}") from None
+    configure_logging(settings.log_level)
+    return settings
 
 
 def command_migrate(_arguments: argparse.Namespace) -> None:
     from customer_registry.migrations_runner import upgrade
 
     settings = _settings()
-    upgrade(settings.database_url)
+    with Progress("migrations") as progress:
+        upgrade(settings.database_url, progress=progress)
     print("database schema is at the newest migration")  # noqa: T201
 
 
@@ -111,20 +123,13 @@ def _bootstrap_admin(settings: Settings) -> None:
 
 
 def command_serve(arguments: argparse.Namespace) -> None:
-    import uvicorn
+    from customer_registry.server import run_server
 
     settings = _settings()
     _prepare_database(settings)
     settings.signing_secret()  # created once, before any worker starts
     _bootstrap_admin(settings)
-    uvicorn.run(
-        "customer_registry.app:create_app",
-        factory=True,
-        host=arguments.host,
-        port=arguments.port,
-        workers=arguments.workers,
-        log_level="info",
-    )
+    run_server(settings, host=arguments.host, port=arguments.port, workers=arguments.workers)
 
 
 def command_users_create(arguments: argparse.Namespace) -> None:
@@ -156,17 +161,10 @@ def command_users_create(arguments: argparse.Namespace) -> None:
     print(f"created account {user.username} ({user.role.value}), id {user.id}")  # noqa: T201
 
 
-def _print_progress(done: int, total: int) -> None:
-    """Progress on stderr: in place on a terminal, every 10 % otherwise."""
-    if sys.stderr.isatty():
-        print(f"\r{done}/{total}", end="" if done < total else "\n", file=sys.stderr)  # noqa: T201
-    elif total and (done == total or done % max(total // 10, 1) == 0):
-        print(f"{done}/{total}", file=sys.stderr)  # noqa: T201
-
-
 def command_retention_run(arguments: argparse.Namespace) -> None:
     from customer_registry.auth.principal import SYSTEM_ACTOR
     from customer_registry.core.database import create_engine, create_session_factory
+    from customer_registry.core.progress import Progress
     from customer_registry.retention.service import RetentionReport, run_per_customer
 
     settings = _settings()
@@ -175,13 +173,19 @@ def command_retention_run(arguments: argparse.Namespace) -> None:
     async def run() -> RetentionReport:
         engine = create_engine(settings)
         try:
-            return await run_per_customer(
-                create_session_factory(engine),
-                settings,
-                SYSTEM_ACTOR,
-                dry_run=arguments.dry_run,
-                progress=_print_progress,
-            )
+            with Progress("retention") as progress:
+
+                def advance(done: int, total: int) -> None:
+                    progress.total = total
+                    progress.advance()
+
+                return await run_per_customer(
+                    create_session_factory(engine),
+                    settings,
+                    SYSTEM_ACTOR,
+                    dry_run=arguments.dry_run,
+                    progress=advance,
+                )
         finally:
             await engine.dispose()
 
@@ -202,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="An audited GDPR customer register. Configuration comes from "
         "CUSTOMER_REGISTRY_* environment variables and an optional .env file.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser(
@@ -212,28 +217,46 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind (8000)")
-    serve.add_argument("--workers", type=int, default=1, help="worker processes (1)")
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="worker processes (1); metrics are then gathered across them",
+    )
     serve.set_defaults(handler=command_serve)
 
     migrate = commands.add_parser(
-        "migrate", help="bring the database schema to the newest migration"
+        "migrate",
+        help="bring the database schema to the newest migration",
+        description="Apply every migration the database lacks (safe to repeat).",
     )
     migrate.set_defaults(handler=command_migrate)
 
-    openapi = commands.add_parser("openapi", help="print the OpenAPI document")
+    openapi = commands.add_parser(
+        "openapi",
+        help="print the OpenAPI document",
+        description="Print the OpenAPI document that openapi/openapi.json holds.",
+    )
     openapi.add_argument("--output", "-o", help="write to this file instead of stdout")
     openapi.set_defaults(handler=command_openapi)
 
-    users = commands.add_parser("users", help="manage staff accounts")
+    users = commands.add_parser(
+        "users", help="manage staff accounts", description="Manage personal staff accounts."
+    )
     users_commands = users.add_subparsers(dest="users_command", required=True, metavar="COMMAND")
     create = users_commands.add_parser(
         "create",
         help="create a personal staff account",
         description="Create a personal staff account; asks for the password when not given.",
     )
-    create.add_argument("--username", required=True)
-    create.add_argument("--full-name", required=True)
-    create.add_argument("--role", choices=[role.value for role in Role], default=Role.staff.value)
+    create.add_argument("--username", required=True, help="the login name (stored lower case)")
+    create.add_argument("--full-name", required=True, help="the person's name")
+    create.add_argument(
+        "--role",
+        choices=[role.value for role in Role],
+        default=Role.staff.value,
+        help="what the account may do (staff)",
+    )
     create.add_argument("--password", help="the password (asked for when left out)")
     create.add_argument(
         "--confidentiality-committed",
@@ -243,7 +266,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create.set_defaults(handler=command_users_create)
 
-    retention = commands.add_parser("retention", help="apply the retention period (R15)")
+    retention = commands.add_parser(
+        "retention",
+        help="apply the retention period (R15)",
+        description="Apply the retention period of the privacy notice (R15).",
+    )
     retention_commands = retention.add_subparsers(
         dest="retention_command", required=True, metavar="COMMAND"
     )
@@ -261,15 +288,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def _fail(message: str) -> int:
+    print(f"customer-registry: error: {message}", file=sys.stderr)  # noqa: T201
+    return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
     arguments = build_parser().parse_args(argv)
     try:
         arguments.handler(arguments)
     except (CommandError, ConfigurationError) as error:
-        print(f"customer-registry: error: {error}", file=sys.stderr)  # noqa: T201
-        return 1
+        return _fail(str(error))
     except KeyboardInterrupt:
         return 130
+    except (SQLAlchemyError, OSError) as error:
+        # Driver messages can quote stored values, so only the kind of failure is shown.
+        return _fail(
+            f"the database failed ({type(error).__name__}); check "
+            "CUSTOMER_REGISTRY_DATABASE_URL and that the server is reachable"
+        )
+    except Exception as error:
+        logging.getLogger(__name__).debug("command failed", exc_info=True)
+        return _fail(
+            f"unexpected {type(error).__name__}; set CUSTOMER_REGISTRY_LOG_LEVEL=DEBUG "
+            "to log where it happened"
+        )
     return 0
 
 

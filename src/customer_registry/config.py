@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./customer_registry.db"
 MINIMUM_SECRET_BYTES = 32
+MINIMUM_DISTINCT_SECRET_CHARACTERS = 10
+MINIMUM_METRICS_TOKEN_BYTES = 16
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
 class Environment(StrEnum):
@@ -48,6 +52,36 @@ class Settings(BaseSettings):
     bootstrap_admin_password: SecretStr | None = None
     database_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
     database_echo: bool = False
+    log_level: LogLevel = "INFO"
+    metrics_token: SecretStr | None = None
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    shutdown_timeout_seconds: Annotated[int, Field(ge=1, le=3600)] = 30
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_or_networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if item != "*":
+                try:
+                    ipaddress.ip_network(item, strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"{item!r} is not an IP address, a network (CIDR) or *"
+                    ) from None
+        return value
 
     # The register as its privacy notice describes it (R28): the notice is generated from
     # these settings, and the retention job obeys the same ones.
@@ -64,8 +98,30 @@ class Settings(BaseSettings):
         if self.env is Environment.production:
             if self.secret_key is None:
                 raise ValueError("CUSTOMER_REGISTRY_SECRET_KEY is required in production")
+            if self._is_development_secret(self.secret_key.get_secret_value()):
+                raise ValueError(
+                    "CUSTOMER_REGISTRY_SECRET_KEY is a development secret; production needs "
+                    "a new random one"
+                )
             if self.is_sqlite:
                 raise ValueError("production needs PostgreSQL: set CUSTOMER_REGISTRY_DATABASE_URL")
+            if self.database_echo:
+                raise ValueError(
+                    "CUSTOMER_REGISTRY_DATABASE_ECHO logs result rows, which are personal data; "
+                    "it is refused in production"
+                )
+            if "*" in self.cors_origins:
+                raise ValueError(
+                    "CUSTOMER_REGISTRY_CORS_ORIGINS may not be * in production; list the origins"
+                )
+        if (
+            self.metrics_token is not None
+            and len(self.metrics_token.get_secret_value().encode()) < MINIMUM_METRICS_TOKEN_BYTES
+        ):
+            raise ValueError(
+                f"CUSTOMER_REGISTRY_METRICS_TOKEN must be at least {MINIMUM_METRICS_TOKEN_BYTES} "
+                "bytes"
+            )
         if (
             self.secret_key is not None
             and len(self.secret_key.get_secret_value().encode()) < MINIMUM_SECRET_BYTES
@@ -74,6 +130,16 @@ class Settings(BaseSettings):
                 f"CUSTOMER_REGISTRY_SECRET_KEY must be at least {MINIMUM_SECRET_BYTES} bytes"
             )
         return self
+
+    def _is_development_secret(self, secret: str) -> bool:
+        """Generated into the development secret file, or visibly not random."""
+        if len(set(secret)) < MINIMUM_DISTINCT_SECRET_CHARACTERS:
+            return True
+        generated = self.default_secret_file()
+        try:
+            return generated.is_file() and generated.read_text(encoding="utf-8").strip() == secret
+        except OSError:
+            return False
 
     @property
     def is_sqlite(self) -> bool:

@@ -5,12 +5,16 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from customer_registry.core.logs import log_event
+from customer_registry.core.progress import Progress
 
 
 def migrations_directory() -> Path:
@@ -38,9 +42,24 @@ def head_revision() -> str | None:
     return script.get_current_head()
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the schema to `revision`; blocking (call from a thread inside an event loop)."""
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(database_url: str, revision: str = "head", progress: Progress | None = None) -> None:
+    """Bring the schema to `revision`; blocking (call from a thread inside an event loop).
+
+    Each applied migration is logged as a `migration_applied` event and advances `progress`.
+    """
+
+    def applied(*, step: Any, **_context: Any) -> None:
+        log_event(
+            "migration_applied",
+            revision=",".join(step.destination_revision_ids) or "base",
+            direction="upgrade" if step.is_upgrade else "downgrade",
+        )
+        if progress is not None:
+            progress.advance()
+
+    config = alembic_config(database_url)
+    config.attributes["on_version_apply"] = [applied]
+    command.upgrade(config, revision)
 
 
 def downgrade(database_url: str, revision: str = "base") -> None:

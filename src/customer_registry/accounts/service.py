@@ -18,6 +18,7 @@ from customer_registry.auth.principal import Actor, Principal
 from customer_registry.auth.tokens import TokenCodec
 from customer_registry.core.database import SessionDep
 from customer_registry.core.errors import Conflict, NotFound, Unauthorized
+from customer_registry.core.logs import log_event
 from customer_registry.core.pagination import Page, decode_uuid_cursor, encode_cursor
 from customer_registry.models import ActorType, AuditAction, Role, User
 from customer_registry.models.base import utcnow
@@ -56,6 +57,8 @@ class LoginService:
             await self.audit.record(
                 failed, AuditAction.login_failed, USER_ENTITY, user.id if user else None
             )
+            # The id of a known account only: the typed username may be a person's name.
+            log_event("login_failed", user_id=str(user.id) if user is not None else None)
             raise LoginFailed(LOGIN_FAILED)
         token, claims = self.token_codec.issue(str(user.id))
         await self.audit.record(

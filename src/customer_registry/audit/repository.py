@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from customer_registry.core.metrics import AUDIT_EVENTS_WRITTEN
 from customer_registry.models import AuditEvent
 
 
@@ -21,6 +22,7 @@ class AuditRepository:
         """Insert events in one statement; never updates or deletes."""
         if rows:
             await self.session.execute(insert(AuditEvent), list(rows))
+            AUDIT_EVENTS_WRITTEN.inc(len(rows))
 
     async def list(
         self,

@@ -24,6 +24,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(
             settings.database_url,
             echo=settings.database_echo,
+            hide_parameters=True,  # statement parameters are personal data
             connect_args={"timeout": 30},
         )
         _configure_sqlite(engine)
@@ -31,6 +32,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(
         settings.database_url,
         echo=settings.database_echo,
+        hide_parameters=True,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
         pool_pre_ping=True,

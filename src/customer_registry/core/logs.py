@@ -1,0 +1,113 @@
+"""Structured logging: one JSON object per line on stderr, and named operational events.
+
+Log records never carry personal data: request lines name the route template (never the
+path or query string), events carry ids and counts, and exceptions are rendered as their
+type and location only, because a driver's message can quote the offending value.
+
+Other modules report what an operator should see with `log_event`:
+
+    log_event("login_throttled", user_id=str(user.id))
+    log_event("retention_run_finished", erased=12, anonymised=3, dry_run=False)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import traceback
+from functools import lru_cache
+from typing import Any
+
+EVENT_LOGGER = "customer_registry.events"
+ACCESS_LOGGER = "customer_registry.access"
+
+# Attributes every LogRecord has; anything else on a record came from `extra=`.
+# Uvicorn's `color_message` repeats the message with terminal colour codes.
+_LEFT_OUT_ATTRIBUTES = frozenset(
+    vars(logging.LogRecord("", logging.INFO, "", 0, "", None, None)).keys()
+) | {"message", "asctime", "taskName", "color_message"}
+
+
+class JsonFormatter(logging.Formatter):
+    """Formats a record as one JSON object: time, level, logger, message and its extras."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": _utc_timestamp(record.created),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name, value in vars(record).items():
+            if name not in _LEFT_OUT_ATTRIBUTES and not name.startswith("_"):
+                entry[name] = value
+        if record.exc_info and record.exc_info[0] is not None:
+            entry["exception"] = describe_exception(record.exc_info[1])
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+@lru_cache(maxsize=4)
+def _utc_second(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+
+
+def _utc_timestamp(created: float) -> str:
+    """ISO 8601 in UTC with milliseconds, e.g. `2026-11-27T13:51:45.709Z` (cheap per line)."""
+    seconds = int(created)
+    return f"{_utc_second(seconds)}.{int((created - seconds) * 1000):03d}Z"
+
+
+def describe_exception(error: BaseException | None) -> dict[str, Any]:
+    """An exception's type and innermost frames, without its message."""
+    if error is None:
+        return {}
+    frames = traceback.extract_tb(error.__traceback__)
+    return {
+        "type": type(error).__name__,
+        "at": [f"{frame.filename}:{frame.lineno} in {frame.name}" for frame in frames[-8:]],
+    }
+
+
+def log_event(event: str, level: int = logging.INFO, **fields: Any) -> None:
+    """Log a named operational event; `fields` are ids, counts or states, never personal data."""
+    logging.getLogger(EVENT_LOGGER).log(level, event, extra={"event": event, **fields})
+
+
+def logging_config(level: str) -> dict[str, Any]:
+    """A `logging.config.dictConfig` document: JSON lines on stderr, uvicorn's access log off.
+
+    Uvicorn receives it as its `log_config`, so its own messages (startup, shutdown, errors)
+    are JSON lines too; requests are logged by `RequestLogMiddleware` instead. The level
+    applies to this service, uvicorn and Alembic; every other library logs warnings and
+    errors only, because database drivers log statements with their parameters (personal
+    data) at DEBUG.
+    """
+    libraries = logging.getLevelName(max(logging.WARNING, logging.getLevelName(level)))
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": f"{__name__}.JsonFormatter"}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"handlers": ["stderr"], "level": libraries},
+        "loggers": {
+            "customer_registry": {"level": level},
+            "uvicorn": {"level": level},
+            "uvicorn.error": {"level": level},
+            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+            "alembic.runtime.migration": {"level": level},
+        },
+    }
+
+
+def configure_logging(level: str) -> None:
+    """Send every log record of this process to stderr as JSON lines."""
+    import logging.config
+
+    logging.config.dictConfig(logging_config(level))
