@@ -13,6 +13,7 @@ from fastapi_offline import FastAPIOffline
 from customer_registry import __version__
 from customer_registry.accounts.router import auth_router, users_router
 from customer_registry.audit.router import router as audit_router
+from customer_registry.auth.api_keys import ApiKeyHasher
 from customer_registry.auth.tokens import TokenCodec
 from customer_registry.config import Settings, get_settings
 from customer_registry.core.database import create_engine, create_session_factory
@@ -20,6 +21,10 @@ from customer_registry.core.errors import Problem, install_error_handlers
 from customer_registry.core.middleware import RequestIdMiddleware
 from customer_registry.customers.router import router as customers_router
 from customer_registry.health import router as health_router
+from customer_registry.orders.router import billing_router, customer_orders_router
+from customer_registry.orders.router import router as orders_router
+from customer_registry.partners.router import disclosures_router
+from customer_registry.partners.router import router as recipients_router
 
 DESCRIPTION = """
 The customer register of the company, as its privacy notice describes it: customers and
@@ -34,6 +39,16 @@ OPENAPI_TAGS = [
     {"name": "auth", "description": "Staff login (OAuth2 password flow)."},
     {"name": "users", "description": "Personal staff accounts and roles."},
     {"name": "customers", "description": "Customers of the register."},
+    {"name": "orders", "description": "Customers' orders, their lines and invoices."},
+    {
+        "name": "billing",
+        "description": "The finance partner's view: invoiced orders and billing data (R12). "
+        "Every response is a logged disclosure.",
+    },
+    {
+        "name": "recipients",
+        "description": "Organisations that receive data, their API keys, and the disclosures.",
+    },
     {"name": "audit", "description": "The audit log of reads and changes."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
@@ -66,9 +81,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audience=settings.token_audience,
         lifetime=dt.timedelta(minutes=settings.access_token_minutes),
     )
+    app.state.api_key_hasher = ApiKeyHasher(settings.signing_secret())
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
-    for router in (health_router, auth_router, users_router, customers_router, audit_router):
+    for router in (
+        health_router,
+        auth_router,
+        users_router,
+        customers_router,
+        customer_orders_router,
+        orders_router,
+        billing_router,
+        recipients_router,
+        disclosures_router,
+        audit_router,
+    ):
         app.include_router(router)
     _register_problem_schema(app)
     return app

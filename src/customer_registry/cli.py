@@ -1,4 +1,4 @@
-"""The `customer-registry` command: serve, migrate, openapi, users."""
+"""The `customer-registry` command: serve, migrate, openapi, users, purge-idempotency-keys."""
 
 from __future__ import annotations
 
@@ -156,6 +156,23 @@ def command_users_create(arguments: argparse.Namespace) -> None:
     print(f"created account {user.username} ({user.role.value}), id {user.id}")  # noqa: T201
 
 
+def command_purge_idempotency_keys(_arguments: argparse.Namespace) -> None:
+    from customer_registry.core.database import create_engine, create_session_factory
+    from customer_registry.idempotency.service import purge_expired
+
+    settings = _settings()
+
+    async def purge() -> int:
+        engine = create_engine(settings)
+        try:
+            async with create_session_factory(engine)() as session, session.begin():
+                return await purge_expired(session)
+        finally:
+            await engine.dispose()
+
+    print(f"deleted {asyncio.run(purge())} idempotency keys older than 24 hours")  # noqa: T201
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="customer-registry",
@@ -202,6 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="whether the person has signed the confidentiality commitment (yes)",
     )
     create.set_defaults(handler=command_users_create)
+
+    purge = commands.add_parser(
+        "purge-idempotency-keys",
+        help="delete idempotency keys older than 24 hours (run daily, e.g. from cron)",
+    )
+    purge.set_defaults(handler=command_purge_idempotency_keys)
     return parser
 
 

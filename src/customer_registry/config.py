@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     bootstrap_admin_password: SecretStr | None = None
     database_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
     database_echo: bool = False
+    # The finance feed holds back invoice changes younger than this, so that a change stamped
+    # before a slower transaction commits is never skipped by a cursor (and clock skew between
+    # server processes is covered).
+    invoice_feed_delay_seconds: Annotated[int, Field(ge=0, le=300)] = 5
 
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:
