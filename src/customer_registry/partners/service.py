@@ -219,6 +219,7 @@ class RecipientService:
         replaces: uuid.UUID | None,
     ) -> ApiKeyCreated:
         new_key = self.hasher.generate()
+        now = utcnow()
         key = await self.keys.add(
             ApiKey(
                 recipient_id=recipient.id,
@@ -228,8 +229,8 @@ class RecipientService:
                 scopes=scopes,
                 purposes=purposes,
                 allowed_networks=allowed_networks,
-                created_at=utcnow(),
-                expires_at=utcnow() + lifetime,
+                created_at=now,
+                expires_at=now + lifetime,
                 replaces_id=replaces,
             )
         )
