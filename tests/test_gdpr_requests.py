@@ -10,7 +10,7 @@ import pytest
 
 from customer_registry.gdpr_requests.deadlines import add_months, answer_due
 from tests.conftest import Staff, customer_body
-from tests.helpers import audit_events, create_customer
+from tests.helpers import audit_events, create_customer, key_headers, web_shop_key
 
 pytestmark = pytest.mark.anyio
 
@@ -396,3 +396,22 @@ class TestRectification:
             client, privacy_officer.headers, customer_id=customer["id"], action="update"
         )
         assert any(e["entity"] == "customer" and e["fields"] == ["last_name"] for e in updates)
+
+
+class TestWebShop:
+    async def test_the_web_shop_submits_requests_for_its_customers(
+        self, client: httpx.AsyncClient, admin: Staff, privacy_officer: Staff
+    ) -> None:
+        key = await web_shop_key(client, admin.headers)
+        customer = await create_customer(client, key_headers(key), customer_body())
+
+        request = await submit(
+            client, key_headers(key), type="erasure", customer_id=customer["id"], channel="phone"
+        )
+        listing = await client.get(REQUESTS, headers=key_headers(key))
+
+        assert request["channel"] == "web_shop"
+        assert request["status"] == "received"
+        assert listing.status_code in (401, 403)
+        read = await client.get(f"{REQUESTS}/{request['id']}", headers=privacy_officer.headers)
+        assert read.json()["type"] == "erasure"

@@ -15,6 +15,7 @@ from fastapi_offline import FastAPIOffline
 from customer_registry import __version__
 from customer_registry.accounts.router import auth_router, users_router
 from customer_registry.audit.router import router as audit_router
+from customer_registry.auth.api_keys import ApiKeyHasher
 from customer_registry.auth.tokens import TokenCodec
 from customer_registry.config import Settings, get_settings
 from customer_registry.core.database import create_engine, create_session_factory
@@ -26,6 +27,10 @@ from customer_registry.customers.router import router as customers_router
 from customer_registry.gdpr_requests.router import router as gdpr_requests_router
 from customer_registry.health import router as health_router
 from customer_registry.monitoring import router as monitoring_router
+from customer_registry.orders.router import billing_router, customer_orders_router
+from customer_registry.orders.router import router as orders_router
+from customer_registry.partners.router import disclosures_router
+from customer_registry.partners.router import router as recipients_router
 from customer_registry.privacy_notice.router import router as privacy_notice_router
 from customer_registry.retention.router import router as retention_router
 
@@ -42,6 +47,16 @@ OPENAPI_TAGS = [
     {"name": "auth", "description": "Staff login (OAuth2 password flow)."},
     {"name": "users", "description": "Personal staff accounts and roles."},
     {"name": "customers", "description": "Customers of the register."},
+    {"name": "orders", "description": "Customers' orders, their lines and invoices."},
+    {
+        "name": "billing",
+        "description": "The finance partner's view: invoiced orders and billing data (R12). "
+        "Every response is a logged disclosure.",
+    },
+    {
+        "name": "recipients",
+        "description": "Organisations that receive data, their API keys, and the disclosures.",
+    },
     {
         "name": "gdpr-requests",
         "description": "Data-subject requests, handled within the deadlines of GDPR Art. 12(3).",
@@ -91,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audience=settings.token_audience,
         lifetime=dt.timedelta(minutes=settings.access_token_minutes),
     )
+    app.state.api_key_hasher = ApiKeyHasher(settings.signing_secret())
     install_error_handlers(app)
     if settings.cors_origins:
         app.add_middleware(
@@ -108,6 +124,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         users_router,
         customers_router,
+        customer_orders_router,
+        orders_router,
+        billing_router,
+        recipients_router,
+        disclosures_router,
         gdpr_requests_router,
         audit_router,
         privacy_notice_router,

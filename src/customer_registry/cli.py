@@ -1,4 +1,4 @@
-"""The `customer-registry` command: serve, migrate, openapi, users.
+"""The `customer-registry` command: serve, migrate, openapi, users, retention, and more.
 
 Every subcommand documents itself with `--help`; a failure is one line on stderr and exit
 code 1, never a traceback.
@@ -200,6 +200,23 @@ def command_retention_run(arguments: argparse.Namespace) -> None:
         print(f"  blocked {blocked.customer_id}: {', '.join(blocked.blockers)}")  # noqa: T201
 
 
+def command_purge_idempotency_keys(_arguments: argparse.Namespace) -> None:
+    from customer_registry.core.database import create_engine, create_session_factory
+    from customer_registry.idempotency.service import purge_expired
+
+    settings = _settings()
+
+    async def purge() -> int:
+        engine = create_engine(settings)
+        try:
+            async with create_session_factory(engine)() as session, session.begin():
+                return await purge_expired(session)
+        finally:
+            await engine.dispose()
+
+    print(f"deleted {asyncio.run(purge())} idempotency keys older than 24 hours")  # noqa: T201
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="customer-registry",
@@ -285,6 +302,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="report what would be erased, change nothing"
     )
     retention_run.set_defaults(handler=command_retention_run)
+
+    purge = commands.add_parser(
+        "purge-idempotency-keys",
+        help="delete idempotency keys older than 24 hours (run daily, e.g. from cron)",
+        description="Delete stored Idempotency-Key responses older than 24 hours; a retry "
+        "after that creates a new record. Run it daily, e.g. from cron.",
+    )
+    purge.set_defaults(handler=command_purge_idempotency_keys)
     return parser
 
 

@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     privacy_notice_date: dt.date = dt.date(2020, 3, 2)
     retention_years: Annotated[int, Field(ge=1, le=100)] = 10
     invoice_retention_years: Annotated[int, Field(ge=1, le=100)] = 6
+    # The finance feed holds back invoice changes younger than this, so that a change stamped
+    # before a slower transaction commits is never skipped by a cursor (and clock skew between
+    # server processes is covered).
+    invoice_feed_delay_seconds: Annotated[int, Field(ge=0, le=300)] = 5
 
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:

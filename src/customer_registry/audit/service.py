@@ -51,7 +51,7 @@ class AuditTrail:
             "fields": sorted(fields),
             "request_id": actor.request_id,
             "client_address": actor.client_address,
-            "purpose": purpose,
+            "purpose": purpose if purpose is not None else actor.purpose,
         }
 
     async def record(

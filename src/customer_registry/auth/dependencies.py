@@ -1,34 +1,56 @@
-"""FastAPI dependencies that authenticate the caller and check what it may do."""
+"""FastAPI dependencies that authenticate the caller and check what it may do.
+
+Staff send a bearer token, machine clients an `X-API-Key`. Routes whose permission an API
+key can hold accept either (and document both schemes); staff-only routes accept only a
+bearer token, so that no key ever reaches them.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import OAuth2PasswordBearer
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.accounts.repository import UserRepository
-from customer_registry.auth.principal import ROLE_PERMISSIONS, Actor, Permission, Principal
+from customer_registry.auth.api_keys import ApiKeyHasher, prefix_of
+from customer_registry.auth.principal import (
+    API_KEY_PERMISSIONS,
+    ROLE_PERMISSIONS,
+    Actor,
+    Permission,
+    Principal,
+)
 from customer_registry.auth.tokens import InvalidToken, TokenCodec
 from customer_registry.core.database import SessionDep
 from customer_registry.core.errors import Forbidden, Unauthorized
-from customer_registry.models import ActorType, Role
+from customer_registry.models import ActorType, DataSource, RecipientRole, Role
+from customer_registry.models.base import utcnow
+from customer_registry.partners.exceptions import TransferNotAllowed
+from customer_registry.partners.regions import may_receive_data
+from customer_registry.partners.repository import ApiKeyRepository
+from customer_registry.partners.rules import PURPOSE_HEADER, address_allowed, request_purpose
 
 bearer_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+api_key_scheme = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="APIKeyHeader",
+    auto_error=False,
+    description="A machine client's key (`crk_...`), made by an admin for a recipient. "
+    f"A key with several disclosure purposes names one per request in `{PURPOSE_HEADER}`.",
+)
 
 INVALID_CREDENTIALS = "Missing, invalid or expired credentials."
+# How often `last_used_at` of a key is written at most.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
-async def get_principal(
-    request: Request,
-    session: SessionDep,
-    token: Annotated[str | None, Depends(bearer_scheme)],
-) -> Principal:
-    """The authenticated caller; 401 for anything that is not a usable credential."""
-    if token is None:
-        raise Unauthorized(INVALID_CREDENTIALS)
+async def _principal_from_token(request: Request, session: AsyncSession, token: str) -> Principal:
+    """The staff user a bearer token belongs to; 401 for anything that is not usable."""
     codec: TokenCodec = request.app.state.token_codec
     try:
         claims = codec.verify(token)
@@ -44,6 +66,74 @@ async def get_principal(
     return Principal(
         kind=ActorType.user, id=str(user.id), role=role, permissions=ROLE_PERMISSIONS[role]
     )
+
+
+async def _principal_from_api_key(
+    request: Request, session: AsyncSession, api_key: str
+) -> Principal:
+    """The recipient's key; unknown, expired, revoked and out-of-network keys all get one 401."""
+    hasher: ApiKeyHasher = request.app.state.api_key_hasher
+    prefix = prefix_of(api_key)
+    keys = ApiKeyRepository(session)
+    found = await keys.get_with_recipient(prefix) if prefix is not None else None
+    if found is None:
+        raise Unauthorized(INVALID_CREDENTIALS)
+    key, recipient = found
+    now = utcnow()
+    if (
+        not hasher.matches(api_key, key.key_hash)
+        or key.revoked_at is not None
+        or key.expires_at <= now
+        or not address_allowed(key.allowed_networks, client_address(request))
+    ):
+        raise Unauthorized(INVALID_CREDENTIALS)
+    # R13: the safeguard may have been removed, or the country changed, after the key was made.
+    if not may_receive_data(recipient.country, recipient.safeguard):
+        raise TransferNotAllowed(
+            "The recipient is outside the EU/EEA and has no recorded safeguard."
+        )
+    purpose = request_purpose(key.purposes, request.headers.get(PURPOSE_HEADER))
+    if key.last_used_at is None or key.last_used_at < now - LAST_USED_RESOLUTION:
+        await keys.touch(key.id, now, stale_before=now - LAST_USED_RESOLUTION)
+    is_web_shop = recipient.role == RecipientRole.web_shop_operator
+    return Principal(
+        kind=ActorType.api_key,
+        id=str(key.id),
+        permissions=frozenset(
+            Permission(scope) for scope in key.scopes if scope in API_KEY_PERMISSIONS
+        ),
+        scopes=frozenset(key.scopes),
+        recipient_id=recipient.id,
+        purpose=purpose,
+        data_source=DataSource.web_shop if is_web_shop else None,
+    )
+
+
+async def get_principal(
+    request: Request,
+    session: SessionDep,
+    token: Annotated[str | None, Depends(bearer_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
+) -> Principal:
+    """The authenticated caller, staff or machine client; 401 for anything else."""
+    if token is not None and api_key is not None:
+        raise Unauthorized("Send either a bearer token or an API key, not both.")
+    if token is not None:
+        return await _principal_from_token(request, session, token)
+    if api_key is not None:
+        return await _principal_from_api_key(request, session, api_key)
+    raise Unauthorized(INVALID_CREDENTIALS)
+
+
+async def get_staff_principal(
+    request: Request,
+    session: SessionDep,
+    token: Annotated[str | None, Depends(bearer_scheme)],
+) -> Principal:
+    """A staff user with a bearer token; API keys are not looked at, so they get 401."""
+    if token is None:
+        raise Unauthorized(INVALID_CREDENTIALS)
+    return await _principal_from_token(request, session, token)
 
 
 def client_address(request: Request) -> str | None:
@@ -64,21 +154,33 @@ def actor_of(request: Request, principal: Principal | None) -> Actor:
 
 
 def require(permission: Permission) -> Callable[..., Awaitable[Actor]]:
-    """A dependency that admits callers holding `permission` and returns them as an Actor."""
+    """A dependency that admits callers holding `permission` and returns them as an Actor.
 
-    async def dependency(
-        request: Request, principal: Annotated[Principal, Depends(get_principal)]
-    ) -> Actor:
+    Permissions no API key can hold are checked on staff credentials only.
+    """
+
+    def checked(request: Request, principal: Principal) -> Actor:
         if not principal.can(permission):
             raise Forbidden(f"This action needs the permission {permission.value}.")
         return actor_of(request, principal)
 
-    return dependency
+    async def staff_or_api_key(
+        request: Request, principal: Annotated[Principal, Depends(get_principal)]
+    ) -> Actor:
+        return checked(request, principal)
+
+    async def staff_only(
+        request: Request, principal: Annotated[Principal, Depends(get_staff_principal)]
+    ) -> Actor:
+        return checked(request, principal)
+
+    return staff_or_api_key if permission in API_KEY_PERMISSIONS else staff_only
 
 
 async def get_authenticated_actor(
-    request: Request, principal: Annotated[Principal, Depends(get_principal)]
+    request: Request, principal: Annotated[Principal, Depends(get_staff_principal)]
 ) -> Actor:
+    """Any logged-in staff account."""
     return actor_of(request, principal)
 
 
@@ -90,8 +192,14 @@ AuthenticatedActor = Annotated[Actor, Depends(get_authenticated_actor)]
 AnonymousActor = Annotated[Actor, Depends(get_anonymous_actor)]
 CustomersReader = Annotated[Actor, Depends(require(Permission.customers_read))]
 CustomersWriter = Annotated[Actor, Depends(require(Permission.customers_write))]
+CustomersLookup = Annotated[Actor, Depends(require(Permission.customers_lookup))]
+OrdersReader = Annotated[Actor, Depends(require(Permission.orders_read))]
+OrdersWriter = Annotated[Actor, Depends(require(Permission.orders_write))]
+InvoicesWriter = Annotated[Actor, Depends(require(Permission.invoices_write))]
+BillingReader = Annotated[Actor, Depends(require(Permission.billing_read))]
 UsersManager = Annotated[Actor, Depends(require(Permission.users_manage))]
 AuditReader = Annotated[Actor, Depends(require(Permission.audit_read))]
 GdprRequestSubmitter = Annotated[Actor, Depends(require(Permission.gdpr_requests_submit))]
 GdprRequestHandler = Annotated[Actor, Depends(require(Permission.gdpr_requests_handle))]
 RetentionRunner = Annotated[Actor, Depends(require(Permission.retention_run))]
+RecipientsManager = Annotated[Actor, Depends(require(Permission.recipients_manage))]

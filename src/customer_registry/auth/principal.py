@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from customer_registry.models import ActorType, Role
+from customer_registry.models import ActorType, DataSource, Role
 
 
 class Permission(StrEnum):
@@ -13,23 +14,56 @@ class Permission(StrEnum):
 
     customers_read = "customers:read"
     customers_write = "customers:write"
+    customers_lookup = "customers:lookup"
+    orders_read = "orders:read"
+    orders_write = "orders:write"
+    invoices_write = "invoices:write"
+    billing_read = "billing:read"
     users_manage = "users:manage"
     audit_read = "audit:read"
+    recipients_manage = "recipients:manage"
     gdpr_requests_submit = "gdpr_requests:submit"
     gdpr_requests_handle = "gdpr_requests:handle"
     retention_run = "retention:run"
 
 
 _STAFF = frozenset(
-    {Permission.customers_read, Permission.customers_write, Permission.gdpr_requests_submit}
+    {
+        Permission.customers_read,
+        Permission.customers_write,
+        Permission.customers_lookup,
+        Permission.orders_read,
+        Permission.orders_write,
+        Permission.invoices_write,
+        Permission.gdpr_requests_submit,
+    }
 )
 _PRIVACY_OFFICER = _STAFF | {Permission.audit_read, Permission.gdpr_requests_handle}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.staff: _STAFF,
     Role.privacy_officer: _PRIVACY_OFFICER,
-    Role.admin: _PRIVACY_OFFICER | {Permission.users_manage, Permission.retention_run},
+    Role.admin: _PRIVACY_OFFICER
+    | {Permission.users_manage, Permission.recipients_manage, Permission.retention_run},
 }
+
+
+class ApiKeyScope(StrEnum):
+    """What an API key can be granted: each scope is the permission of the same name.
+
+    Everything else (accounts, the audit log, recipients and keys, reading customers and
+    orders in full) stays with staff.
+    """
+
+    customers_write = "customers:write"
+    customers_lookup = "customers:lookup"
+    orders_write = "orders:write"
+    billing_read = "billing:read"
+    invoices_write = "invoices:write"
+    gdpr_requests_submit = "gdpr_requests:submit"
+
+
+API_KEY_PERMISSIONS = frozenset(Permission(scope.value) for scope in ApiKeyScope)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +75,11 @@ class Principal:
     permissions: frozenset[Permission]
     role: Role | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
+    # For API keys: the recipient the key belongs to, the disclosure purpose this request
+    # names, and the source that data written through the key is recorded with.
+    recipient_id: uuid.UUID | None = None
+    purpose: str | None = None
+    data_source: DataSource | None = None
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
@@ -67,6 +106,20 @@ class Actor:
         if self.principal is None or self.principal.role is None:
             return None
         return self.principal.role.value
+
+    @property
+    def purpose(self) -> str | None:
+        """The disclosure purpose a machine client named for this request (R12)."""
+        return self.principal.purpose if self.principal else None
+
+    @property
+    def data_source(self) -> DataSource | None:
+        """The source (R10) that data written by this caller is recorded with, if fixed."""
+        return self.principal.data_source if self.principal else None
+
+    @property
+    def is_api_key(self) -> bool:
+        return self.principal is not None and self.principal.kind is ActorType.api_key
 
 
 SYSTEM_ACTOR = Actor(principal=None, request_id=None, client_address=None)

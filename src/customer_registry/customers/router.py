@@ -7,13 +7,23 @@ from typing import Annotated
 
 from fastapi import Header, Query, Response, status
 
-from customer_registry.auth.dependencies import CustomersReader, CustomersWriter
+from customer_registry.auth.dependencies import CustomersLookup, CustomersReader, CustomersWriter
 from customer_registry.core.concurrency import etag, expected_version
 from customer_registry.core.errors import error_responses
 from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
 from customer_registry.core.routing import documented_router
-from customer_registry.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate
-from customer_registry.customers.service import CustomerServiceDep
+from customer_registry.customers.schemas import (
+    CustomerCreate,
+    CustomerLookup,
+    CustomerRead,
+    CustomerUpdate,
+)
+from customer_registry.customers.service import (
+    CUSTOMER_ENTITY,
+    CustomerServiceDep,
+    fields_with_data,
+)
+from customer_registry.idempotency.service import IdempotencyDep
 from customer_registry.models import CustomerType
 
 router = documented_router(prefix="/api/v1/customers", tags=["customers"])
@@ -36,12 +46,49 @@ _ETAG_HEADER = {"ETag": {"description": "The customer's version.", "schema": {"t
     responses={201: {"headers": _ETAG_HEADER}, **error_responses(401, 403, 409, 422)},
 )
 async def create_customer(
-    data: CustomerCreate, response: Response, service: CustomerServiceDep, actor: CustomersWriter
-) -> CustomerRead:
-    """Create a customer."""
+    data: CustomerCreate,
+    response: Response,
+    service: CustomerServiceDep,
+    actor: CustomersWriter,
+    idempotency: IdempotencyDep,
+) -> CustomerRead | Response:
+    """Create a customer.
+
+    With `Idempotency-Key`, a retry returns the first response and creates nothing. Written
+    with the web shop's API key, the source is always `web_shop`.
+    """
+    replay = await idempotency.claim(actor, data)
+    if replay is not None:
+        return replay
     customer = await service.create(data, actor)
     response.headers["ETag"] = etag(customer.version)
     response.headers["Location"] = f"{router.prefix}/{customer.id}"
+    await idempotency.complete(
+        status.HTTP_201_CREATED,
+        customer,
+        response.headers,
+        entity=CUSTOMER_ENTITY,
+        entity_id=customer.id,
+        customer_id=customer.id,
+        fields=fields_with_data(customer),
+    )
+    return customer
+
+
+@router.post(
+    "/lookup",
+    response_model=CustomerRead,
+    responses={200: {"headers": _ETAG_HEADER}, **error_responses(400, 401, 403, 404, 422)},
+)
+async def lookup_customer(
+    query: CustomerLookup, response: Response, service: CustomerServiceDep, actor: CustomersLookup
+) -> CustomerRead:
+    """Find the customer with an e-mail address (any letter case); the read is audited.
+
+    A POST, so that the address never appears in URLs or access logs.
+    """
+    customer = await service.lookup_by_email(query.email, actor)
+    response.headers["ETag"] = etag(customer.version)
     return customer
 
 

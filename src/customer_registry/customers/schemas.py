@@ -151,6 +151,14 @@ class CustomerUpdate(BaseModel):
         return self
 
 
+class CustomerLookup(BaseModel):
+    """Find a customer by e-mail address."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email
+
+
 class CustomerRead(BaseModel):
     """A customer as stored."""
 

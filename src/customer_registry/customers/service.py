@@ -31,6 +31,7 @@ from customer_registry.customers.schemas import (
 )
 from customer_registry.models import AuditAction, Customer, CustomerType
 from customer_registry.models.base import utcnow
+from customer_registry.partners.disclosures import Disclosed, DisclosureLog
 
 CUSTOMER_ENTITY = "customer"
 EMAIL_TAKEN = "Another customer has this e-mail address."
@@ -46,8 +47,12 @@ class CustomerService:
         self.session = session
         self.customers = CustomerRepository(session)
         self.audit = AuditTrail(session)
+        self.disclosures = DisclosureLog(session)
 
     async def create(self, data: CustomerCreate, actor: Actor) -> CustomerRead:
+        if actor.data_source is not None:
+            # A machine client's writes carry its source (R10), whatever the body says.
+            data = data.model_copy(update={"source": actor.data_source})
         if data.email and await self.customers.email_taken(data.email.lower()):
             raise Conflict(EMAIL_TAKEN)
         values: dict[str, object] = {}
@@ -68,7 +73,9 @@ class CustomerService:
             customer_id=customer.id,
             fields=[name for name in CUSTOMER_FIELDS if getattr(data, name) is not None],
         )
-        return CustomerRead.from_model(customer)
+        created = CustomerRead.from_model(customer)
+        await self._record_disclosure(actor, created)
+        return created
 
     async def get(self, customer_id: uuid.UUID, actor: Actor) -> CustomerRead:
         customer = CustomerRead.from_model(await self._get(customer_id))
@@ -80,6 +87,17 @@ class CustomerService:
             customer_id=customer.id,
             fields=fields_with_data(customer),
         )
+        return customer
+
+    async def lookup_by_email(self, email: str, actor: Actor) -> CustomerRead:
+        """The customer with this e-mail (any letter case); the read is audited."""
+        rows = await self.customers.list(
+            search=None, customer_type=None, email=email, after=None, limit=1
+        )
+        if not rows:
+            raise NotFound("No customer has this e-mail address.")
+        customer = await self.get(rows[0].id, actor)
+        await self._record_disclosure(actor, customer)
         return customer
 
     async def list(
@@ -121,6 +139,8 @@ class CustomerService:
     async def update(
         self, customer_id: uuid.UUID, patch: CustomerUpdate, version: int, actor: Actor
     ) -> CustomerRead:
+        if actor.data_source is not None:
+            patch = patch.model_copy(update={"source": actor.data_source})
         customer = await self._get(customer_id)
         if customer.version != version:
             raise PreconditionFailed(
@@ -141,6 +161,7 @@ class CustomerService:
                 customer_id=current.id,
                 fields=fields_with_data(current),
             )
+            await self._record_disclosure(actor, current)
             return current
 
         merged = current.model_copy(update={name: getattr(patch, name) for name in changed})
@@ -182,7 +203,15 @@ class CustomerService:
             customer_id=customer.id,
             fields=changed,
         )
-        return CustomerRead.from_model(customer)
+        updated_customer = CustomerRead.from_model(customer)
+        await self._record_disclosure(actor, updated_customer)
+        return updated_customer
+
+    async def _record_disclosure(self, actor: Actor, customer: CustomerRead) -> None:
+        """A response to a recipient's API key is a disclosure of what it contains (R4)."""
+        await self.disclosures.record(
+            actor, Disclosed().add(customer.id, fields_with_data(customer))
+        )
 
     async def _get(self, customer_id: uuid.UUID) -> Customer:
         customer = await self.customers.get(customer_id)

@@ -36,6 +36,7 @@ from customer_registry.gdpr_requests.schemas import (
     Verification,
 )
 from customer_registry.models import (
+    ActorType,
     AuditAction,
     Customer,
     GdprRequest,
@@ -68,6 +69,8 @@ class GdprRequestService:
         if data.customer_id is not None and await self.customers.get(data.customer_id) is None:
             raise NotFound("No such customer.")
         due = answer_due(received_at)
+        # A machine client is the web shop: its requests arrive through the web shop.
+        channel = RequestChannel.web_shop if actor.actor_type is ActorType.api_key else data.channel
         details: dict[str, Any] = {}
         if data.changes is not None:
             details["changes"] = data.changes.model_dump(mode="json", exclude_unset=True)
@@ -81,7 +84,7 @@ class GdprRequestService:
                 requester_name=data.requester.name if data.requester else None,
                 requester_email=data.requester.email if data.requester else None,
                 requester_address=data.requester.address if data.requester else None,
-                channel=data.channel.value,
+                channel=channel.value,
                 language=data.language.value,
                 details=details,
                 status=RequestStatus.received.value,

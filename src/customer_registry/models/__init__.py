@@ -18,18 +18,46 @@ from customer_registry.models.gdpr_request import (
     RequestType,
     VerificationMethod,
 )
+from customer_registry.models.idempotency import IdempotencyKey
+from customer_registry.models.order import (
+    InvoiceStatus,
+    InvoiceStatusChange,
+    Order,
+    OrderChannel,
+    OrderLine,
+    OrderStatus,
+)
+from customer_registry.models.partner import (
+    ApiKey,
+    Disclosure,
+    DisclosurePurpose,
+    Recipient,
+    RecipientRole,
+)
 
 __all__ = [
     "ActorType",
+    "ApiKey",
     "AuditAction",
     "AuditEvent",
     "Base",
     "Customer",
     "CustomerType",
     "DataSource",
+    "Disclosure",
+    "DisclosurePurpose",
     "GdprRequest",
+    "IdempotencyKey",
+    "InvoiceStatus",
+    "InvoiceStatusChange",
     "Language",
     "LegalBasis",
+    "Order",
+    "OrderChannel",
+    "OrderLine",
+    "OrderStatus",
+    "Recipient",
+    "RecipientRole",
     "RequestChannel",
     "RequestLanguage",
     "RequestStatus",

@@ -1,0 +1,1 @@
+"""Idempotent POST requests: a retry with the same `Idempotency-Key` replays the first response."""

@@ -1,0 +1,58 @@
+"""Queries on idempotency keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from customer_registry.models import IdempotencyKey
+
+
+class IdempotencyKeyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, values: dict[str, Any]) -> int | None:
+        """Insert the key unless it exists; the new row's id, or None when it was taken.
+
+        `INSERT ... ON CONFLICT DO NOTHING` is atomic across processes: of two concurrent
+        claims exactly one inserts. On PostgreSQL the other waits for the first transaction
+        and then sees its committed row.
+        """
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(IdempotencyKey)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["principal", "key"])
+            .returning(IdempotencyKey.id)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def get(self, principal: str, key: str) -> IdempotencyKey | None:
+        return await self.session.scalar(
+            select(IdempotencyKey).where(
+                IdempotencyKey.principal == principal, IdempotencyKey.key == key
+            )
+        )
+
+    async def complete(self, row_id: int, values: dict[str, Any]) -> None:
+        await self.session.execute(
+            update(IdempotencyKey).where(IdempotencyKey.id == row_id).values(**values)
+        )
+
+    async def delete_created_before(
+        self, cutoff: dt.datetime, *, principal: str | None = None, key: str | None = None
+    ) -> int:
+        """Forget keys older than `cutoff` (one caller's key, or all of them)."""
+        statement = delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff)
+        if principal is not None:
+            statement = statement.where(IdempotencyKey.principal == principal)
+        if key is not None:
+            statement = statement.where(IdempotencyKey.key == key)
+        result = await self.session.execute(statement.execution_options(synchronize_session=False))
+        return int(getattr(result, "rowcount", 0) or 0)
