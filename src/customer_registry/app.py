@@ -12,14 +12,19 @@ from fastapi_offline import FastAPIOffline
 
 from customer_registry import __version__
 from customer_registry.accounts.router import auth_router, users_router
+from customer_registry.address_updates.router import router as address_updates_router
 from customer_registry.audit.router import router as audit_router
 from customer_registry.auth.tokens import TokenCodec
 from customer_registry.config import Settings, get_settings
+from customer_registry.consents.router import router as consents_router
 from customer_registry.core.database import create_engine, create_session_factory
 from customer_registry.core.errors import Problem, install_error_handlers
 from customer_registry.core.middleware import RequestIdMiddleware
 from customer_registry.customers.router import router as customers_router
+from customer_registry.exports.router import router as exports_router
 from customer_registry.health import router as health_router
+from customer_registry.restrictions.router import router as restrictions_router
+from customer_registry.statistics.router import router as statistics_router
 
 DESCRIPTION = """
 The customer register of the company, as its privacy notice describes it: customers and
@@ -34,6 +39,11 @@ OPENAPI_TAGS = [
     {"name": "auth", "description": "Staff login (OAuth2 password flow)."},
     {"name": "users", "description": "Personal staff accounts and roles."},
     {"name": "customers", "description": "Customers of the register."},
+    {"name": "consents", "description": "Consents and objections per purpose (R5, R20)."},
+    {"name": "restrictions", "description": "Restriction of processing (R23)."},
+    {"name": "exports", "description": "Mailing labels for direct advertising (R5)."},
+    {"name": "statistics", "description": "Aggregates with small cells suppressed (R2)."},
+    {"name": "address-updates", "description": "Name and address updates (R10)."},
     {"name": "audit", "description": "The audit log of reads and changes."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
@@ -68,7 +78,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
-    for router in (health_router, auth_router, users_router, customers_router, audit_router):
+    for router in (
+        health_router,
+        auth_router,
+        users_router,
+        customers_router,
+        consents_router,
+        restrictions_router,
+        exports_router,
+        statistics_router,
+        address_updates_router,
+        audit_router,
+    ):
         app.include_router(router)
     _register_problem_schema(app)
     return app

@@ -12,6 +12,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from customer_registry.models.consent import ConsentDecision, Purpose
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./customer_registry.db"
 MINIMUM_SECRET_BYTES = 32
 
@@ -47,6 +49,14 @@ class Settings(BaseSettings):
     bootstrap_admin_password: SecretStr | None = None
     database_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
     database_echo: bool = False
+    privacy_notice_version: Annotated[str, Field(min_length=1, max_length=32)] = "1"
+    consent_defaults: dict[Purpose, ConsentDecision] = Field(
+        default_factory=dict,
+        description="The state of a purpose with no consent event, overriding the built-in "
+        'defaults of consents/purposes.py, e.g. {"direct_marketing": "granted"}.',
+    )
+    mailing_label_batch_size: Annotated[int, Field(ge=1, le=10_000)] = 1000
+    address_update_max_bytes: Annotated[int, Field(ge=1024, le=100 * 1024 * 1024)] = 10 << 20
 
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:

@@ -15,14 +15,28 @@ class Permission(StrEnum):
     customers_write = "customers:write"
     users_manage = "users:manage"
     audit_read = "audit:read"
+    statistics_read = "statistics:read"
+    restrictions_manage = "restrictions:manage"
+    restricted_read = "restricted:read"
+    exports_labels = "exports:labels"
+    address_updates_import = "address-updates:import"
 
 
-_STAFF = frozenset({Permission.customers_read, Permission.customers_write})
+_STAFF = frozenset(
+    {Permission.customers_read, Permission.customers_write, Permission.statistics_read}
+)
+# Restriction (R23) and bulk exports of personal data are privacy-officer work.
+_PRIVACY_OFFICER = _STAFF | {
+    Permission.audit_read,
+    Permission.restrictions_manage,
+    Permission.restricted_read,
+    Permission.exports_labels,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.staff: _STAFF,
-    Role.privacy_officer: _STAFF | {Permission.audit_read},
-    Role.admin: _STAFF | {Permission.audit_read, Permission.users_manage},
+    Role.privacy_officer: _PRIVACY_OFFICER,
+    Role.admin: _PRIVACY_OFFICER | {Permission.users_manage, Permission.address_updates_import},
 }
 
 

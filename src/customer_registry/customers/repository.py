@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from customer_registry.customers.predicates import not_restricted
 from customer_registry.models import Customer
 
 
@@ -34,7 +35,7 @@ class CustomerRepository:
         after: uuid.UUID | None,
         limit: int,
     ) -> Sequence[Customer]:
-        query = select(Customer).order_by(Customer.id).limit(limit)
+        query = select(Customer).where(not_restricted()).order_by(Customer.id).limit(limit)
         if search:
             query = query.where(
                 or_(

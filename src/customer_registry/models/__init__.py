@@ -3,6 +3,12 @@
 from customer_registry.models.account import Role, User
 from customer_registry.models.audit import ActorType, AuditAction, AuditEvent
 from customer_registry.models.base import Base
+from customer_registry.models.consent import (
+    ConsentChannel,
+    ConsentDecision,
+    ConsentEvent,
+    Purpose,
+)
 from customer_registry.models.customer import (
     Customer,
     CustomerType,
@@ -16,11 +22,15 @@ __all__ = [
     "AuditAction",
     "AuditEvent",
     "Base",
+    "ConsentChannel",
+    "ConsentDecision",
+    "ConsentEvent",
     "Customer",
     "CustomerType",
     "DataSource",
     "Language",
     "LegalBasis",
+    "Purpose",
     "Role",
     "User",
 ]

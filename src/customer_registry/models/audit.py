@@ -19,6 +19,8 @@ class AuditAction(StrEnum):
     export = "export"
     login = "login"
     login_failed = "login_failed"
+    restrict = "restrict"
+    release = "release"
 
 
 class ActorType(StrEnum):

@@ -71,5 +71,13 @@ class Customer(UUIDPrimaryKey, Timestamps, Base):
     relationship_ended_on: Mapped[dt.date | None] = mapped_column(Date)
     is_contact_person: Mapped[bool] = mapped_column(default=False)
     version: Mapped[int] = mapped_column(default=1)
+    # R23: a restricted customer is kept but left out of all processing except storage.
+    restricted_at: Mapped[dt.datetime | None] = mapped_column()
+    restriction_reason: Mapped[str | None] = mapped_column(String(500))
+    restricted_by: Mapped[str | None] = mapped_column(String(64))
 
-    __table_args__ = (Index("ix_customers_type", "type"),)
+    __table_args__ = (
+        Index("ix_customers_type", "type"),
+        # Label runs filter by postal-code prefix; address updates match by postal code.
+        Index("ix_customers_postal_code", "postal_code"),
+    )
