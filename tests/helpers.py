@@ -164,3 +164,16 @@ async def disclosures(
         if page["next_cursor"] is None:
             return rows
         params["cursor"] = page["next_cursor"]
+
+
+async def execute_sql(database_url: str, statement: str, **parameters: Any) -> None:
+    """Change the database behind the API's back: states no endpoint can create yet."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text(statement), parameters)
+    finally:
+        await engine.dispose()

@@ -100,6 +100,16 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     # The audit trail and the disclosure log
     ("GET", "/api/v1/audit-events"): AUDITORS,
     ("GET", "/api/v1/disclosures"): AUDITORS,
+    # Consents (the web shop records what the customer chose), restriction, exports,
+    # statistics and address updates
+    ("GET", "/api/v1/customers/{customer_id}/consents"): ALL_STAFF,
+    ("POST", "/api/v1/customers/{customer_id}/consents"): ALL_STAFF | {WEB_SHOP},
+    ("GET", "/api/v1/customers/{customer_id}/restriction"): AUDITORS,
+    ("PUT", "/api/v1/customers/{customer_id}/restriction"): AUDITORS,
+    ("DELETE", "/api/v1/customers/{customer_id}/restriction"): AUDITORS,
+    ("GET", "/api/v1/exports/mailing-labels"): AUDITORS,
+    ("GET", "/api/v1/statistics/customers"): ALL_STAFF,
+    ("POST", "/api/v1/address-updates"): ADMINS,
     # Data-subject requests: registered by staff and the web shop, handled by the privacy
     # officer
     ("POST", "/api/v1/gdpr-requests"): ALL_STAFF | {WEB_SHOP},

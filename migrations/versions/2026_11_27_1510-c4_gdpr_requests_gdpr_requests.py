@@ -1,7 +1,7 @@
 """data-subject requests, and erasure of customers
 
 Revision ID: c4_gdpr_requests
-Revises: b1_orders
+Revises: c1_consents_restriction
 Create Date: 2026-11-27 14:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "c4_gdpr_requests"
-down_revision: str | None = "b1_orders"
+down_revision: str | None = "c1_consents_restriction"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -14,16 +14,19 @@ from fastapi_offline import FastAPIOffline
 
 from customer_registry import __version__
 from customer_registry.accounts.router import auth_router, users_router
+from customer_registry.address_updates.router import router as address_updates_router
 from customer_registry.audit.router import router as audit_router
 from customer_registry.auth.api_keys import ApiKeyHasher
 from customer_registry.auth.tokens import TokenCodec
 from customer_registry.config import Settings, get_settings
+from customer_registry.consents.router import router as consents_router
 from customer_registry.core.database import create_engine, create_session_factory
 from customer_registry.core.errors import Problem, install_error_handlers
 from customer_registry.core.logs import log_event
 from customer_registry.core.metrics import instrument_pool, mark_process_dead
 from customer_registry.core.middleware import RequestIdMiddleware, RequestLogMiddleware
 from customer_registry.customers.router import router as customers_router
+from customer_registry.exports.router import router as exports_router
 from customer_registry.gdpr_requests.router import router as gdpr_requests_router
 from customer_registry.health import router as health_router
 from customer_registry.monitoring import router as monitoring_router
@@ -32,7 +35,9 @@ from customer_registry.orders.router import router as orders_router
 from customer_registry.partners.router import disclosures_router
 from customer_registry.partners.router import router as recipients_router
 from customer_registry.privacy_notice.router import router as privacy_notice_router
+from customer_registry.restrictions.router import router as restrictions_router
 from customer_registry.retention.router import router as retention_router
+from customer_registry.statistics.router import router as statistics_router
 
 DESCRIPTION = """
 The customer register of the company, as its privacy notice describes it: customers and
@@ -61,6 +66,11 @@ OPENAPI_TAGS = [
         "name": "gdpr-requests",
         "description": "Data-subject requests, handled within the deadlines of GDPR Art. 12(3).",
     },
+    {"name": "consents", "description": "Consents and objections per purpose (R5, R20)."},
+    {"name": "restrictions", "description": "Restriction of processing (R23)."},
+    {"name": "exports", "description": "Mailing labels for direct advertising (R5)."},
+    {"name": "statistics", "description": "Aggregates with small cells suppressed (R2)."},
+    {"name": "address-updates", "description": "Name and address updates (R10)."},
     {"name": "audit", "description": "The audit log of reads and changes."},
     {"name": "retention", "description": "Erasure of customers past the retention period."},
     {"name": "privacy-notice", "description": "The register's privacy notice (public)."},
@@ -124,12 +134,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         users_router,
         customers_router,
+        consents_router,
+        restrictions_router,
         customer_orders_router,
         orders_router,
         billing_router,
         recipients_router,
         disclosures_router,
         gdpr_requests_router,
+        exports_router,
+        statistics_router,
+        address_updates_router,
         audit_router,
         privacy_notice_router,
         retention_router,

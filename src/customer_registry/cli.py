@@ -217,6 +217,23 @@ def command_purge_idempotency_keys(_arguments: argparse.Namespace) -> None:
     print(f"deleted {asyncio.run(purge())} idempotency keys older than 24 hours")  # noqa: T201
 
 
+def command_import_address_updates(arguments: argparse.Namespace) -> None:
+    from customer_registry.address_updates.command import describe, import_file
+    from customer_registry.address_updates.parser import InvalidUpdateFile
+
+    settings = _settings()
+    try:
+        with open(arguments.file, encoding="utf-8-sig") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise CommandError(f"cannot read {arguments.file}: {type(error).__name__}") from None
+    try:
+        report = asyncio.run(import_file(settings, text, dry_run=arguments.dry_run))
+    except InvalidUpdateFile as error:
+        raise CommandError(f"the file cannot be used: {error}") from None
+    sys.stdout.write(describe(report))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="customer-registry",
@@ -310,6 +327,18 @@ def build_parser() -> argparse.ArgumentParser:
         "after that creates a new record. Run it daily, e.g. from cron.",
     )
     purge.set_defaults(handler=command_purge_idempotency_keys)
+
+    address_updates = commands.add_parser(
+        "import-address-updates",
+        help="apply a CSV of name and address updates from an update service",
+        description="Apply a CSV of name and address updates (columns in the README) and "
+        "print a report.",
+    )
+    address_updates.add_argument("file", help="the CSV file")
+    address_updates.add_argument(
+        "--dry-run", action="store_true", help="match and report without changing anything"
+    )
+    address_updates.set_defaults(handler=command_import_address_updates)
     return parser
 
 

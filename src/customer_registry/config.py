@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from customer_registry.models.consent import ConsentDecision, Purpose
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./customer_registry.db"
 MINIMUM_SECRET_BYTES = 32
 MINIMUM_DISTINCT_SECRET_CHARACTERS = 10
@@ -96,6 +98,14 @@ class Settings(BaseSettings):
     # before a slower transaction commits is never skipped by a cursor (and clock skew between
     # server processes is covered).
     invoice_feed_delay_seconds: Annotated[int, Field(ge=0, le=300)] = 5
+    privacy_notice_version: Annotated[str, Field(min_length=1, max_length=32)] = "1"
+    consent_defaults: dict[Purpose, ConsentDecision] = Field(
+        default_factory=dict,
+        description="The state of a purpose with no consent event, overriding the built-in "
+        'defaults of consents/purposes.py, e.g. {"direct_marketing": "granted"}.',
+    )
+    mailing_label_batch_size: Annotated[int, Field(ge=1, le=10_000)] = 1000
+    address_update_max_bytes: Annotated[int, Field(ge=1024, le=100 * 1024 * 1024)] = 10 << 20
 
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:

@@ -203,3 +203,7 @@ GdprRequestSubmitter = Annotated[Actor, Depends(require(Permission.gdpr_requests
 GdprRequestHandler = Annotated[Actor, Depends(require(Permission.gdpr_requests_handle))]
 RetentionRunner = Annotated[Actor, Depends(require(Permission.retention_run))]
 RecipientsManager = Annotated[Actor, Depends(require(Permission.recipients_manage))]
+StatisticsReader = Annotated[Actor, Depends(require(Permission.statistics_read))]
+RestrictionsManager = Annotated[Actor, Depends(require(Permission.restrictions_manage))]
+LabelsExporter = Annotated[Actor, Depends(require(Permission.exports_labels))]
+AddressUpdatesImporter = Annotated[Actor, Depends(require(Permission.address_updates_import))]

@@ -25,6 +25,11 @@ class Permission(StrEnum):
     gdpr_requests_submit = "gdpr_requests:submit"
     gdpr_requests_handle = "gdpr_requests:handle"
     retention_run = "retention:run"
+    statistics_read = "statistics:read"
+    restrictions_manage = "restrictions:manage"
+    restricted_read = "restricted:read"
+    exports_labels = "exports:labels"
+    address_updates_import = "address-updates:import"
 
 
 _STAFF = frozenset(
@@ -36,15 +41,29 @@ _STAFF = frozenset(
         Permission.orders_write,
         Permission.invoices_write,
         Permission.gdpr_requests_submit,
+        Permission.statistics_read,
     }
 )
-_PRIVACY_OFFICER = _STAFF | {Permission.audit_read, Permission.gdpr_requests_handle}
+# Data-subject requests, restriction (R23) and bulk exports of personal data are
+# privacy-officer work.
+_PRIVACY_OFFICER = _STAFF | {
+    Permission.audit_read,
+    Permission.gdpr_requests_handle,
+    Permission.restrictions_manage,
+    Permission.restricted_read,
+    Permission.exports_labels,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.staff: _STAFF,
     Role.privacy_officer: _PRIVACY_OFFICER,
     Role.admin: _PRIVACY_OFFICER
-    | {Permission.users_manage, Permission.recipients_manage, Permission.retention_run},
+    | {
+        Permission.users_manage,
+        Permission.recipients_manage,
+        Permission.retention_run,
+        Permission.address_updates_import,
+    },
 }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from customer_registry.customers.predicates import not_erased, not_restricted
 from customer_registry.models import Customer
 
 
@@ -35,7 +36,10 @@ class CustomerRepository:
         limit: int,
     ) -> Sequence[Customer]:
         query = (
-            select(Customer).where(Customer.erased_at.is_(None)).order_by(Customer.id).limit(limit)
+            select(Customer)
+            .where(not_restricted(), not_erased())
+            .order_by(Customer.id)
+            .limit(limit)
         )
         if search:
             query = query.where(

@@ -25,6 +25,7 @@ from customer_registry.customers.service import (
 )
 from customer_registry.idempotency.service import IdempotencyDep
 from customer_registry.models import CustomerType
+from customer_registry.restrictions.policy import RestrictedReadPurpose
 
 router = documented_router(prefix="/api/v1/customers", tags=["customers"])
 
@@ -128,9 +129,17 @@ async def read_customer(
     response: Response,
     service: CustomerServiceDep,
     actor: CustomersReader,
+    purpose: Annotated[
+        RestrictedReadPurpose | None,
+        Query(description="Why a restricted customer is read (privacy officer, admin)."),
+    ] = None,
 ) -> CustomerRead:
-    """Read a customer; the read is audited."""
-    customer = await service.get(customer_id, actor)
+    """Read a customer; the read is audited.
+
+    A customer whose processing is restricted (R23) is read only by a privacy officer or an
+    administrator who states a `purpose`, which the audit records; anyone else gets 403.
+    """
+    customer = await service.get(customer_id, actor, purpose)
     response.headers["ETag"] = etag(customer.version)
     return customer
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
+from customer_registry.consents.schemas import ConsentSummary
 from customer_registry.core.validation import Text100, Text200
 from customer_registry.customers.validation import BusinessId, CountryCode, PhoneNumber, PostalCode
 from customer_registry.models import Customer, CustomerType, DataSource, Language, LegalBasis
@@ -179,9 +180,13 @@ class CustomerRead(BaseModel):
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    consents: ConsentSummary = Field(description="The current state of each purpose.")
+    restricted_at: dt.datetime | None = Field(
+        description="When processing was restricted (R23); null when it is not."
+    )
 
     @classmethod
-    def from_model(cls, customer: Customer) -> CustomerRead:
+    def from_model(cls, customer: Customer, consents: ConsentSummary) -> CustomerRead:
         return cls.model_construct(
             id=customer.id,
             type=CustomerType(customer.type),
@@ -200,6 +205,8 @@ class CustomerRead(BaseModel):
             version=customer.version,
             created_at=customer.created_at,
             updated_at=customer.updated_at,
+            consents=consents,
+            restricted_at=customer.restricted_at,
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import Depends
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.audit.service import AuditTrail
 from customer_registry.auth.principal import Actor
+from customer_registry.consents.service import ConsentStates, ConsentStatesDep
 from customer_registry.core.database import SessionDep
 from customer_registry.core.errors import (
     Conflict,
@@ -32,6 +34,11 @@ from customer_registry.customers.schemas import (
 from customer_registry.models import AuditAction, Customer, CustomerType
 from customer_registry.models.base import utcnow
 from customer_registry.partners.disclosures import Disclosed, DisclosureLog
+from customer_registry.restrictions.policy import (
+    RestrictedReadPurpose,
+    ensure_changeable,
+    read_purpose,
+)
 
 CUSTOMER_ENTITY = "customer"
 EMAIL_TAKEN = "Another customer has this e-mail address."
@@ -39,15 +46,21 @@ EMAIL_TAKEN = "Another customer has this e-mail address."
 
 def fields_with_data(customer: CustomerRead) -> list[str]:
     """The personal fields a response discloses: those that hold a value."""
-    return [name for name in CUSTOMER_FIELDS if getattr(customer, name) is not None]
+    return [name for name in (*CUSTOMER_FIELDS, "consents") if getattr(customer, name) is not None]
 
 
 class CustomerService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, consents: ConsentStates) -> None:
         self.session = session
         self.customers = CustomerRepository(session)
+        self.consents = consents
         self.audit = AuditTrail(session)
         self.disclosures = DisclosureLog(session)
+
+    async def _reads(self, customers: Sequence[Customer]) -> list[CustomerRead]:
+        """The customers as read, with their consent summaries fetched in one query."""
+        summaries = await self.consents.summaries([customer.id for customer in customers])
+        return [CustomerRead.from_model(customer, summaries[customer.id]) for customer in customers]
 
     async def create(self, data: CustomerCreate, actor: Actor) -> CustomerRead:
         if actor.data_source is not None:
@@ -73,12 +86,19 @@ class CustomerService:
             customer_id=customer.id,
             fields=[name for name in CUSTOMER_FIELDS if getattr(data, name) is not None],
         )
-        created = CustomerRead.from_model(customer)
+        created = (await self._reads([customer]))[0]
         await self._record_disclosure(actor, created)
         return created
 
-    async def get(self, customer_id: uuid.UUID, actor: Actor) -> CustomerRead:
-        customer = CustomerRead.from_model(await self._get(customer_id))
+    async def get(
+        self,
+        customer_id: uuid.UUID,
+        actor: Actor,
+        purpose: RestrictedReadPurpose | None = None,
+    ) -> CustomerRead:
+        stored = await self._get(customer_id)
+        audit_purpose = read_purpose(stored, actor, purpose)
+        (customer,) = await self._reads([stored])
         await self.audit.record(
             actor,
             AuditAction.read,
@@ -86,6 +106,7 @@ class CustomerService:
             customer.id,
             customer_id=customer.id,
             fields=fields_with_data(customer),
+            purpose=audit_purpose,
         )
         return customer
 
@@ -117,7 +138,7 @@ class CustomerService:
             after=decode_uuid_cursor(cursor) if cursor else None,
             limit=limit + 1,
         )
-        items = [CustomerRead.from_model(customer) for customer in rows[:limit]]
+        items = await self._reads(rows[:limit])
         # One read event per customer returned.
         await self.audit.record_many(
             [
@@ -142,11 +163,12 @@ class CustomerService:
         if actor.data_source is not None:
             patch = patch.model_copy(update={"source": actor.data_source})
         customer = await self._get(customer_id)
+        ensure_changeable(customer)
         if customer.version != version:
             raise PreconditionFailed(
                 f"The customer has changed since version {version}; read it again."
             )
-        current = CustomerRead.from_model(customer)
+        (current,) = await self._reads([customer])
         changed = [
             name
             for name in CUSTOMER_FIELDS
@@ -203,7 +225,7 @@ class CustomerService:
             customer_id=customer.id,
             fields=changed,
         )
-        updated_customer = CustomerRead.from_model(customer)
+        updated_customer = (await self._reads([customer]))[0]
         await self._record_disclosure(actor, updated_customer)
         return updated_customer
 
@@ -222,8 +244,8 @@ class CustomerService:
         return customer
 
 
-def get_customer_service(session: SessionDep) -> CustomerService:
-    return CustomerService(session)
+def get_customer_service(session: SessionDep, consents: ConsentStatesDep) -> CustomerService:
+    return CustomerService(session, consents)
 
 
 CustomerServiceDep = Annotated[CustomerService, Depends(get_customer_service)]

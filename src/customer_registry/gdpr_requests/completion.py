@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.auth.principal import Actor
 from customer_registry.config import Settings
+from customer_registry.consents.service import ConsentStates
 from customer_registry.core.errors import UnprocessableEntity
 from customer_registry.customers.repository import CustomerRepository
 from customer_registry.customers.schemas import CustomerUpdate
@@ -26,7 +27,9 @@ class CompletionHandlers:
     def __init__(self, session: AsyncSession, settings: Settings) -> None:
         self.session = session
         self.customers = CustomerRepository(session)
-        self.customer_service = CustomerService(session)
+        self.customer_service = CustomerService(
+            session, ConsentStates.from_settings(session, settings)
+        )
         self.eraser = Eraser(session, settings)
 
     async def complete(self, request: GdprRequest, actor: Actor) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from customer_registry.config import Settings
+from customer_registry.consents.service import ConsentStates
 from customer_registry.customers.schemas import CustomerRead
 from customer_registry.gdpr_requests.deadlines import add_months
 from customer_registry.models import AuditEvent, Customer, DataSource, LegalBasis, User
@@ -70,10 +71,15 @@ class PersonReports:
     def __init__(self, session: AsyncSession, settings: Settings) -> None:
         self.session = session
         self.settings = settings
+        self.consents = ConsentStates.from_settings(session, settings)
+
+    async def profile(self, customer: Customer) -> CustomerRead:
+        summaries = await self.consents.summaries([customer.id])
+        return CustomerRead.from_model(customer, summaries[customer.id])
 
     async def summary(self, customer: Customer, language: str) -> dict[str, Any]:
         """Every section of the access report except the processing log."""
-        profile = CustomerRead.from_model(customer).model_dump(mode="json")
+        profile = (await self.profile(customer)).model_dump(mode="json")
         source = DataSource(customer.source)
         basis = LegalBasis(customer.legal_basis)
         return {
@@ -227,7 +233,7 @@ class PersonReports:
         return buffer.getvalue()
 
     async def provided_data(self, customer: Customer) -> dict[str, Any]:
-        profile = CustomerRead.from_model(customer)
+        profile = await self.profile(customer)
         address = profile.address
         organisation = profile.organisation
         return {

@@ -3,6 +3,12 @@
 from customer_registry.models.account import Role, User
 from customer_registry.models.audit import ActorType, AuditAction, AuditEvent
 from customer_registry.models.base import Base
+from customer_registry.models.consent import (
+    ConsentChannel,
+    ConsentDecision,
+    ConsentEvent,
+    Purpose,
+)
 from customer_registry.models.customer import (
     Customer,
     CustomerType,
@@ -41,6 +47,9 @@ __all__ = [
     "AuditAction",
     "AuditEvent",
     "Base",
+    "ConsentChannel",
+    "ConsentDecision",
+    "ConsentEvent",
     "Customer",
     "CustomerType",
     "DataSource",
@@ -56,6 +65,7 @@ __all__ = [
     "OrderChannel",
     "OrderLine",
     "OrderStatus",
+    "Purpose",
     "Recipient",
     "RecipientRole",
     "RequestChannel",

@@ -20,6 +20,8 @@ class AuditAction(StrEnum):
     erase = "erase"
     login = "login"
     login_failed = "login_failed"
+    restrict = "restrict"
+    release = "release"
 
 
 class ActorType(StrEnum):

@@ -74,5 +74,13 @@ class Customer(UUIDPrimaryKey, Timestamps, Base):
     # Set when the person's data was erased (R14, R27): the row keeps only its pseudonymous
     # id, type and dates, so that audit, disclosure and order rows still add up.
     erased_at: Mapped[dt.datetime | None] = mapped_column()
+    # R23: a restricted customer is kept but left out of all processing except storage.
+    restricted_at: Mapped[dt.datetime | None] = mapped_column()
+    restriction_reason: Mapped[str | None] = mapped_column(String(500))
+    restricted_by: Mapped[str | None] = mapped_column(String(64))
 
-    __table_args__ = (Index("ix_customers_type", "type"),)
+    __table_args__ = (
+        Index("ix_customers_type", "type"),
+        # Label runs filter by postal-code prefix; address updates match by postal code.
+        Index("ix_customers_postal_code", "postal_code"),
+    )

@@ -1,0 +1,1 @@
+"""Name and address updates from update services (R10), imported in bulk."""

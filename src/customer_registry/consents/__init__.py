@@ -1,0 +1,1 @@
+"""Consents and objections: the per-purpose ledger and the state derived from it."""

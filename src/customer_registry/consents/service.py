@@ -1,0 +1,199 @@
+"""Consent rules: recording decisions, and the state every endpoint must honour (R5, R20)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import ColumnElement
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from customer_registry.audit.service import AuditTrail
+from customer_registry.auth.principal import Actor
+from customer_registry.config import Settings
+from customer_registry.consents.purposes import effective_defaults
+from customer_registry.consents.repository import ConsentRepository, allows
+from customer_registry.consents.schemas import (
+    ConsentEventCreate,
+    ConsentEventRead,
+    ConsentsRead,
+    ConsentStateRead,
+    ConsentSummary,
+)
+from customer_registry.core.database import SessionDep
+from customer_registry.core.errors import NotFound
+from customer_registry.core.pagination import InvalidCursor, Page, decode_cursor, encode_cursor
+from customer_registry.customers.repository import CustomerRepository
+from customer_registry.models import AuditAction, ConsentDecision, ConsentEvent, Customer, Purpose
+from customer_registry.restrictions.policy import RestrictedReadPurpose, read_purpose
+
+CONSENT_ENTITY = "consent"
+
+
+class ConsentStates:
+    """The current consent state of customers: the one place every endpoint asks.
+
+    An endpoint that processes customers for one of the purposes either calls
+    `is_allowed` for a single customer or filters its query with `allows` (set-based, so a
+    forbid recorded a moment ago takes effect in the very next query).
+    """
+
+    def __init__(self, session: AsyncSession, defaults: Mapping[Purpose, ConsentDecision]) -> None:
+        self.ledger = ConsentRepository(session)
+        self.defaults = dict(defaults)
+
+    @classmethod
+    def from_settings(cls, session: AsyncSession, settings: Settings) -> ConsentStates:
+        return cls(session, effective_defaults(settings.consent_defaults))
+
+    async def decisions(
+        self, customer_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, dict[Purpose, ConsentEvent]]:
+        """The latest event per purpose of each customer (purposes without one are left out)."""
+        latest: dict[uuid.UUID, dict[Purpose, ConsentEvent]] = {
+            customer_id: {} for customer_id in customer_ids
+        }
+        for event in await self.ledger.latest(customer_ids):
+            latest[event.customer_id][Purpose(event.purpose)] = event
+        return latest
+
+    async def summaries(self, customer_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ConsentSummary]:
+        """The current state of every purpose for many customers, with one query."""
+        return {
+            customer_id: ConsentSummary.of(
+                {
+                    purpose: ConsentDecision(events[purpose].decision)
+                    if purpose in events
+                    else self.defaults[purpose]
+                    for purpose in Purpose
+                }
+            )
+            for customer_id, events in (await self.decisions(customer_ids)).items()
+        }
+
+    async def is_allowed(self, customer_id: uuid.UUID, purpose: Purpose) -> bool:
+        """Whether the customer's data may be processed for `purpose` now."""
+        summary = (await self.summaries([customer_id]))[customer_id]
+        return bool(getattr(summary, purpose.value) is ConsentDecision.granted)
+
+    def allows(self, purpose: Purpose) -> ColumnElement[bool]:
+        """A query condition on `Customer`: processing for `purpose` is allowed now."""
+        return allows(purpose, self.defaults[purpose])
+
+
+class ConsentService:
+    def __init__(self, session: AsyncSession, states: ConsentStates, settings: Settings) -> None:
+        self.customers = CustomerRepository(session)
+        self.states = states
+        self.settings = settings
+        self.audit = AuditTrail(session)
+
+    async def get(
+        self,
+        customer_id: uuid.UUID,
+        actor: Actor,
+        *,
+        purpose: RestrictedReadPurpose | None,
+        cursor: str | None,
+        limit: int,
+    ) -> ConsentsRead:
+        customer = await self._get(customer_id)
+        audit_purpose = read_purpose(customer, actor, purpose)
+        before_id = _decode_event_cursor(cursor) if cursor else None
+        events = await self.states.ledger.history(customer_id, before_id=before_id, limit=limit + 1)
+        latest = (await self.states.decisions([customer_id]))[customer_id]
+        state = [
+            ConsentStateRead(
+                purpose=item,
+                decision=ConsentDecision(latest[item].decision)
+                if item in latest
+                else self.states.defaults[item],
+                is_default=item not in latest,
+                event_id=latest[item].id if item in latest else None,
+                decided_at=latest[item].recorded_at if item in latest else None,
+            )
+            for item in Purpose
+        ]
+        page = events[:limit]
+        await self.audit.record(
+            actor,
+            AuditAction.read,
+            CONSENT_ENTITY,
+            customer_id,
+            customer_id=customer_id,
+            fields=["state", "history"],
+            purpose=audit_purpose,
+        )
+        return ConsentsRead(
+            customer_id=customer_id,
+            state=state,
+            history=Page[ConsentEventRead](
+                items=[ConsentEventRead.from_model(event) for event in page],
+                next_cursor=encode_cursor(page[-1].id) if len(events) > limit else None,
+            ),
+        )
+
+    async def record(
+        self,
+        customer_id: uuid.UUID,
+        data: ConsentEventCreate,
+        actor: Actor,
+        *,
+        purpose: RestrictedReadPurpose | None,
+    ) -> ConsentEventRead:
+        customer = await self._get(customer_id)
+        # Recording a decision about a restricted customer is handling their request.
+        audit_purpose = read_purpose(customer, actor, purpose)
+        event = await self.states.ledger.append(
+            ConsentEvent(
+                customer_id=customer_id,
+                purpose=data.purpose.value,
+                decision=data.decision.value,
+                recorded_by_type=actor.actor_type.value,
+                recorded_by_id=actor.actor_id,
+                channel=data.channel.value,
+                evidence=data.evidence,
+                privacy_notice_version=self.settings.privacy_notice_version,
+            )
+        )
+        await self.audit.record(
+            actor,
+            AuditAction.create,
+            CONSENT_ENTITY,
+            event.id,
+            customer_id=customer_id,
+            fields=[name for name in ConsentEventCreate.model_fields if getattr(data, name)],
+            purpose=audit_purpose,
+        )
+        return ConsentEventRead.from_model(event)
+
+    async def _get(self, customer_id: uuid.UUID) -> Customer:
+        customer = await self.customers.get(customer_id)
+        if customer is None:
+            raise NotFound("No such customer.")
+        return customer
+
+
+def _decode_event_cursor(cursor: str) -> int:
+    (value,) = decode_cursor(cursor, 1)
+    if not value.isdigit():
+        raise InvalidCursor("The cursor is not one this service issued.")
+    return int(value)
+
+
+def get_consent_states(request: Request, session: SessionDep) -> ConsentStates:
+    return ConsentStates.from_settings(session, request.app.state.settings)
+
+
+ConsentStatesDep = Annotated[ConsentStates, Depends(get_consent_states)]
+
+
+def get_consent_service(
+    request: Request, session: SessionDep, states: ConsentStatesDep
+) -> ConsentService:
+    return ConsentService(session, states, request.app.state.settings)
+
+
+ConsentServiceDep = Annotated[ConsentService, Depends(get_consent_service)]
