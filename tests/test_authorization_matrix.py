@@ -110,6 +110,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/exports/mailing-labels"): AUDITORS,
     ("GET", "/api/v1/statistics/customers"): ALL_STAFF,
     ("POST", "/api/v1/address-updates"): ADMINS,
+    # Rectified and erased customers, for the recipients that hold their data (Art. 19)
+    ("GET", "/api/v1/recipient-notices"): FINANCE_KEYS | {WEB_SHOP},
+    ("POST", "/api/v1/recipient-notices/{notice_id}/acknowledge"): FINANCE_KEYS | {WEB_SHOP},
     # Data-subject requests: registered by staff and the web shop, handled by the privacy
     # officer
     ("POST", "/api/v1/gdpr-requests"): ALL_STAFF | {WEB_SHOP},
@@ -214,6 +217,7 @@ async def fixtures(client: httpx.AsyncClient, create_staff: CreateStaff, admin: 
             "recipient_id": target_recipient["id"],
             "key_id": target_key["id"],
             "request_id": request.json()["id"],
+            "notice_id": "1",
         },
     )
 

@@ -30,6 +30,7 @@ from customer_registry.exports.router import router as exports_router
 from customer_registry.gdpr_requests.router import router as gdpr_requests_router
 from customer_registry.health import router as health_router
 from customer_registry.monitoring import router as monitoring_router
+from customer_registry.notices.router import router as notices_router
 from customer_registry.orders.router import billing_router, customer_orders_router
 from customer_registry.orders.router import router as orders_router
 from customer_registry.partners.router import disclosures_router
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         billing_router,
         recipients_router,
         disclosures_router,
+        notices_router,
         gdpr_requests_router,
         exports_router,
         statistics_router,

@@ -177,6 +177,15 @@ def require(permission: Permission) -> Callable[..., Awaitable[Actor]]:
     return staff_or_api_key if permission in API_KEY_PERMISSIONS else staff_only
 
 
+async def get_recipient_actor(
+    request: Request, principal: Annotated[Principal, Depends(get_principal)]
+) -> Actor:
+    """A recipient's API key (any scope): it may read what concerns its own recipient."""
+    if principal.kind is not ActorType.api_key or principal.recipient_id is None:
+        raise Forbidden("This is for recipients' API keys.")
+    return actor_of(request, principal)
+
+
 async def get_authenticated_actor(
     request: Request, principal: Annotated[Principal, Depends(get_staff_principal)]
 ) -> Actor:
@@ -189,6 +198,7 @@ def get_anonymous_actor(request: Request) -> Actor:
 
 
 AuthenticatedActor = Annotated[Actor, Depends(get_authenticated_actor)]
+RecipientActor = Annotated[Actor, Depends(get_recipient_actor)]
 AnonymousActor = Annotated[Actor, Depends(get_anonymous_actor)]
 CustomersReader = Annotated[Actor, Depends(require(Permission.customers_read))]
 CustomersWriter = Annotated[Actor, Depends(require(Permission.customers_write))]

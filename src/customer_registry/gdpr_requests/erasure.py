@@ -1,4 +1,15 @@
-"""Erasure (R14, R25, R27): what blocks it, and removing what may go."""
+"""Erasure (R14, R25, R27): what blocks it, and removing what may go.
+
+Without a blocker every personal field of the customer is emptied and `erased_at` is set:
+the row keeps only its pseudonymous id, type, language and dates, so that orders, audit and
+disclosure rows still add up for statistics (R27). The person's free text elsewhere goes too:
+the evidence of their consent events, their words in their own requests, the responses kept
+for idempotent retries, the reason of a restriction.
+
+With blockers, what no blocker keeps goes now; the rest is restricted to the blocking purpose
+(R23) and `erasure_requested_at` marks the customer, so that the retention run finishes the
+erasure once no blocker is left.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +18,20 @@ import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from customer_registry.auth.principal import Actor
 from customer_registry.config import Settings
-from customer_registry.models import Customer, GdprRequest
+from customer_registry.gdpr_requests.deadlines import today_in_finland
+from customer_registry.models import (
+    ConsentEvent,
+    Customer,
+    GdprRequest,
+    IdempotencyKey,
+    InvoiceStatus,
+    Order,
+)
 from customer_registry.models.base import utcnow
 
 # Columns that identify the person; erasure empties all of them.
@@ -37,6 +57,7 @@ BILLING_COLUMNS = (
     "postal_code",
     "city",
 )
+ERASURE_BLOCKED_REASON = "erasure_blocked"
 
 
 @dataclass(frozen=True)
@@ -53,6 +74,11 @@ class Blocker:
         outcome["ends_on"] = self.ends_on.isoformat() if self.ends_on else None
         outcome["keeps"] = list(self.keeps)
         return outcome
+
+
+def bookkeeping_ends_on(issued_on: dt.date, years: int) -> dt.date:
+    """Invoices are kept `years` from the end of the financial year (calendar year) of issue."""
+    return dt.date(issued_on.year + years, 12, 31)
 
 
 class Eraser:
@@ -74,33 +100,111 @@ class Eraser:
                     keeps=PERSONAL_COLUMNS,
                 )
             )
+        invoices = (
+            await self.session.execute(
+                select(Order.invoice_status, Order.invoice_issued_on).where(
+                    Order.customer_id == customer.id, Order.invoice_number.is_not(None)
+                )
+            )
+        ).all()
+        statuses = {status for status, _ in invoices}
+        if InvoiceStatus.open.value in statuses:
+            blockers.append(
+                Blocker(
+                    kind="open_invoice",
+                    legal_reason="An invoice is open: the contract and the claim need the "
+                    "billing data until it is paid (GDPR Art. 17(3)(e); privacy notice, R14).",
+                    ends_on=None,
+                    keeps=BILLING_COLUMNS,
+                )
+            )
+        if InvoiceStatus.in_collection.value in statuses:
+            blockers.append(
+                Blocker(
+                    kind="debt_collection",
+                    legal_reason="An invoice is in debt collection: the legal claim needs the "
+                    "billing data (GDPR Art. 17(3)(e); privacy notice, R14).",
+                    ends_on=None,
+                    keeps=BILLING_COLUMNS,
+                )
+            )
+        years = self.settings.invoice_retention_years
+        today = today_in_finland()
+        retained = [
+            bookkeeping_ends_on(issued_on, years)
+            for _, issued_on in invoices
+            if issued_on is not None and bookkeeping_ends_on(issued_on, years) >= today
+        ]
+        if retained:
+            blockers.append(
+                Blocker(
+                    kind="bookkeeping",
+                    legal_reason=f"The Accounting Act (Kirjanpitolaki 2:10) requires invoices "
+                    f"to be kept {years} years from the end of the financial year "
+                    "(GDPR Art. 17(3)(b)); only the invoice data is kept.",
+                    ends_on=max(retained),
+                    keeps=BILLING_COLUMNS,
+                )
+            )
         return blockers
 
-    async def erase(self, customer: Customer, blockers: list[Blocker]) -> list[str]:
+    async def erase(
+        self, customer: Customer, blockers: list[Blocker], actor: Actor | None = None
+    ) -> list[str]:
         """Empty every personal column no blocker keeps; returns the columns emptied."""
         kept = {column for blocker in blockers for column in blocker.keeps}
-        erased = [column for column in PERSONAL_COLUMNS if column not in kept]
-        values: dict[str, Any] = dict.fromkeys(erased)
+        erased = [
+            column
+            for column in PERSONAL_COLUMNS
+            if column not in kept and getattr(customer, column) is not None
+        ]
         now = utcnow()
-        if not kept:
-            values["erased_at"] = now
-        if erased:
-            await self.session.execute(
-                update(Customer)
-                .where(Customer.id == customer.id)
-                .values(**values, updated_at=now, version=Customer.version + 1)
-                .execution_options(synchronize_session=False)
+        values: dict[str, Any] = dict.fromkeys(erased)
+        if kept:
+            values["erasure_requested_at"] = customer.erasure_requested_at or now
+            if kept != set(PERSONAL_COLUMNS):
+                # Kept only for the blocking purpose (R23).
+                values["restricted_at"] = customer.restricted_at or now
+                values["restriction_reason"] = ERASURE_BLOCKED_REASON
+                values["restricted_by"] = actor.actor_id if actor else None
+        else:
+            values.update(
+                erased_at=now,
+                erasure_requested_at=None,
+                restricted_at=None,
+                restriction_reason=None,
+                restricted_by=None,
             )
-            if not kept:
-                await self._forget_requesters(customer.id)
-            await self.session.refresh(customer)
-        return erased
-
-    async def _forget_requesters(self, customer_id: uuid.UUID) -> None:
-        """The person's own words in their requests go too; the request records remain."""
         await self.session.execute(
-            update(GdprRequest)
-            .where(GdprRequest.customer_id == customer_id)
-            .values(requester_name=None, requester_email=None, requester_address=None, details={})
+            update(Customer)
+            .where(Customer.id == customer.id)
+            .values(**values, updated_at=now, version=Customer.version + 1)
             .execution_options(synchronize_session=False)
         )
+        if kept != set(PERSONAL_COLUMNS):
+            await self._forget_free_text(customer.id, requests_too=not kept)
+        await self.session.refresh(customer)
+        return erased
+
+    async def _forget_free_text(self, customer_id: uuid.UUID, *, requests_too: bool) -> None:
+        """The person's own words and copies of their data outside the customer row."""
+        await self.session.execute(
+            update(ConsentEvent)
+            .where(ConsentEvent.customer_id == customer_id, ConsentEvent.evidence.is_not(None))
+            .values(evidence=None)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(
+            delete(IdempotencyKey)
+            .where(IdempotencyKey.customer_id == customer_id)
+            .execution_options(synchronize_session=False)
+        )
+        if requests_too:
+            await self.session.execute(
+                update(GdprRequest)
+                .where(GdprRequest.customer_id == customer_id)
+                .values(
+                    requester_name=None, requester_email=None, requester_address=None, details={}
+                )
+                .execution_options(synchronize_session=False)
+            )

@@ -1,8 +1,8 @@
 """The access report (R19, Art. 15) and the portability archive (R21) of one person.
 
-The report's small sections are built in memory; the processing log, which grows with every
-read of the person's data, is streamed from the audit table in keyset batches so that memory
-stays flat however long the person's history is.
+The report's small sections are built in memory; the sections that grow with the person's
+history (orders, disclosures to recipients, the processing log) are streamed from the
+database in keyset batches, so that memory stays flat however long that history is.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import io
 import json
 import uuid
 import zipfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from html import escape
 from typing import Any
 
@@ -24,11 +24,22 @@ from customer_registry.config import Settings
 from customer_registry.consents.service import ConsentStates
 from customer_registry.customers.schemas import CustomerRead
 from customer_registry.gdpr_requests.deadlines import add_months
-from customer_registry.models import AuditEvent, Customer, DataSource, LegalBasis, User
-from customer_registry.privacy_notice.texts import DATA_SOURCES
+from customer_registry.models import (
+    AuditEvent,
+    ConsentEvent,
+    Customer,
+    DataSource,
+    Disclosure,
+    LegalBasis,
+    Order,
+    OrderLine,
+    Recipient,
+    User,
+)
+from customer_registry.privacy_notice.texts import DATA_SOURCES, DISCLOSURE_PURPOSES
 
 PORTABILITY_SCHEMA = "customer-registry/portability/v1"
-AUDIT_BATCH = 1_000
+BATCH = 1_000
 
 _LEGAL_BASES = {
     LegalBasis.contract: {"fi": "sopimus", "en": "contract"},
@@ -37,32 +48,52 @@ _LEGAL_BASES = {
     LegalBasis.legal_obligation: {"fi": "lakisääteinen velvoite", "en": "legal obligation"},
 }
 
-_HEADINGS = {
+_WORDS = {
     "fi": {
         "title": "Rekisteröidyn tarkastusoikeus: tiedot rekisterissä",
         "subject": "Henkilötiedot",
         "sources": "Tietolähteet",
         "purposes": "Käsittelyn tarkoitukset ja oikeusperusteet",
+        "consents": "Suostumukset ja kiellot",
         "retention": "Säilytysaika",
+        "recipients": "Vastaanottajat",
+        "orders": "Tilaukset ja laskut",
+        "disclosures": "Luovutukset vastaanottajille",
         "processing_log": "Kuka tietojasi on käsitellyt",
         "when": "Aika",
         "action": "Toimenpide",
         "who": "Käsittelijä",
         "fields": "Tiedot",
+        "purpose": "Tarkoitus",
+        "number": "Numero",
+        "total": "Summa",
+        "status": "Tila",
+        "invoice": "Lasku",
     },
     "en": {
         "title": "Access report: your data in the register",
         "subject": "Personal data",
         "sources": "Sources of the data",
         "purposes": "Purposes and legal bases",
+        "consents": "Consents and objections",
         "retention": "Retention",
+        "recipients": "Recipients",
+        "orders": "Orders and invoices",
+        "disclosures": "Disclosures to recipients",
         "processing_log": "Who has processed your data",
         "when": "Time",
         "action": "Action",
         "who": "By",
         "fields": "Fields",
+        "purpose": "Purpose",
+        "number": "Number",
+        "total": "Total",
+        "status": "Status",
+        "invoice": "Invoice",
     },
 }
+
+Batches = AsyncIterator[list[dict[str, Any]]]
 
 
 class PersonReports:
@@ -78,7 +109,7 @@ class PersonReports:
         return CustomerRead.from_model(customer, summaries[customer.id])
 
     async def summary(self, customer: Customer, language: str) -> dict[str, Any]:
-        """Every section of the access report except the processing log."""
+        """The sections of the access report that do not grow with the person's history."""
         profile = (await self.profile(customer)).model_dump(mode="json")
         source = DataSource(customer.source)
         basis = LegalBasis(customer.legal_basis)
@@ -104,31 +135,112 @@ class PersonReports:
                     "legal_basis_description": _LEGAL_BASES[basis][language],
                 }
             ],
+            "consents": {
+                "state": profile.get("consents"),
+                "ledger": await self.consent_ledger(customer.id),
+            },
+            "recipients": await self.recipients(customer.id),
             "retention": self.retention(customer, language),
         }
 
+    async def consent_ledger(self, customer_id: uuid.UUID) -> list[dict[str, Any]]:
+        events = await self.session.scalars(
+            select(ConsentEvent)
+            .where(ConsentEvent.customer_id == customer_id)
+            .order_by(ConsentEvent.id)
+        )
+        return [
+            {
+                "purpose": event.purpose,
+                "decision": event.decision,
+                "recorded_at": event.recorded_at.isoformat(),
+                "recorded_by": event.recorded_by_type,
+                "channel": event.channel,
+                "evidence": event.evidence,
+                "privacy_notice_version": event.privacy_notice_version,
+            }
+            for event in events
+        ]
+
+    async def recipients(self, customer_id: uuid.UUID) -> list[dict[str, Any]]:
+        """The recipients the person's data was disclosed to (Art. 15(1)(c))."""
+        received = select(Disclosure.recipient_id).where(Disclosure.customer_id == customer_id)
+        rows = await self.session.scalars(
+            select(Recipient).where(Recipient.id.in_(received)).order_by(Recipient.name)
+        )
+        return [
+            {"name": r.name, "country": r.country, "role": r.role, "safeguard": r.safeguard}
+            for r in rows
+        ]
+
     def retention(self, customer: Customer, language: str) -> dict[str, Any]:
         years = self.settings.retention_years
-        ends_on = (
-            add_months(customer.relationship_ended_on, 12 * years)
-            if customer.relationship_ended_on
-            else None
-        )
+        ended = customer.relationship_ended_on
+        ends_on = add_months(ended, 12 * years) if ended else None
         return {
             "rule": _pick(
                 language,
                 f"{years} vuotta asiakkuuden päättymisestä",
                 f"{years} years from the end of the customer relationship",
             ),
-            "relationship_ended_on": (
-                customer.relationship_ended_on.isoformat()
-                if customer.relationship_ended_on
-                else None
-            ),
+            "relationship_ended_on": ended.isoformat() if ended else None,
             "retention_ends_on": ends_on.isoformat() if ends_on else None,
         }
 
-    async def processing_log(self, customer_id: uuid.UUID) -> AsyncIterator[list[dict[str, Any]]]:
+    async def orders(self, customer_id: uuid.UUID) -> Batches:
+        """The person's orders with their lines and invoices, oldest first, in batches."""
+        after: uuid.UUID | None = None
+        while True:
+            query = (
+                select(Order).where(Order.customer_id == customer_id).order_by(Order.id)
+            ).limit(BATCH)
+            if after is not None:
+                query = query.where(Order.id > after)
+            orders = (await self.session.scalars(query)).all()
+            if not orders:
+                return
+            lines: dict[uuid.UUID, list[OrderLine]] = {order.id: [] for order in orders}
+            for line in await self.session.scalars(
+                select(OrderLine)
+                .where(OrderLine.order_id.in_(lines))
+                .order_by(OrderLine.order_id, OrderLine.position)
+            ):
+                lines[line.order_id].append(line)
+            yield [_order_entry(order, lines[order.id]) for order in orders]
+            after = orders[-1].id
+
+    async def disclosures(self, customer_id: uuid.UUID, language: str) -> Batches:
+        """Every disclosure of the person's data: who, when, why and which fields."""
+        after = 0
+        while True:
+            rows = (
+                await self.session.execute(
+                    select(Disclosure, Recipient.name)
+                    .join(Recipient, Recipient.id == Disclosure.recipient_id)
+                    .where(Disclosure.customer_id == customer_id, Disclosure.id > after)
+                    .order_by(Disclosure.id)
+                    .limit(BATCH)
+                )
+            ).all()
+            if not rows:
+                return
+            yield [
+                {
+                    "occurred_at": disclosure.occurred_at.isoformat(),
+                    "recipient": name,
+                    "purpose": disclosure.purpose,
+                    "purpose_description": (
+                        DISCLOSURE_PURPOSES[disclosure.purpose][language]
+                        if disclosure.purpose in DISCLOSURE_PURPOSES
+                        else None
+                    ),
+                    "fields": disclosure.fields,
+                }
+                for disclosure, name in rows
+            ]
+            after = rows[-1][0].id
+
+    async def processing_log(self, customer_id: uuid.UUID) -> Batches:
         """The audit events about the person, oldest first, in batches, with staff names."""
         names: dict[str, str] = {}
         after = 0
@@ -138,7 +250,7 @@ class PersonReports:
                     select(AuditEvent)
                     .where(AuditEvent.customer_id == customer_id, AuditEvent.id > after)
                     .order_by(AuditEvent.id)
-                    .limit(AUDIT_BATCH)
+                    .limit(BATCH)
                 )
             ).all()
             if not events:
@@ -159,21 +271,30 @@ class PersonReports:
             )
             names.update({str(user_id): full_name for user_id, full_name in rows})
 
+    def _streamed(self, customer: Customer, language: str) -> list[tuple[str, Batches]]:
+        return [
+            ("orders", self.orders(customer.id)),
+            ("disclosures", self.disclosures(customer.id, language)),
+            ("processing_log", self.processing_log(customer.id)),
+        ]
+
     async def json_report(self, customer: Customer, language: str) -> AsyncIterator[bytes]:
         summary = await self.summary(customer, language)
-        head = json.dumps(summary, ensure_ascii=False)
-        yield (head[:-1] + ', "processing_log": [').encode()
-        first = True
-        async for batch in self.processing_log(customer.id):
-            for entry in batch:
-                yield (("" if first else ",") + json.dumps(entry, ensure_ascii=False)).encode()
-                first = False
-        yield b"]}"
+        yield json.dumps(summary, ensure_ascii=False)[:-1].encode()
+        for name, batches in self._streamed(customer, language):
+            yield f', "{name}": ['.encode()
+            first = True
+            async for batch in batches:
+                for entry in batch:
+                    yield (("" if first else ",") + json.dumps(entry, ensure_ascii=False)).encode()
+                    first = False
+            yield b"]"
+        yield b"}"
 
     async def html_report(self, customer: Customer, language: str) -> AsyncIterator[bytes]:
         summary = await self.summary(customer, language)
-        words = _HEADINGS[language]
-        subject = summary["subject"]
+        words = _WORDS[language]
+        consents = summary["consents"]
         parts = [
             "<!DOCTYPE html>",
             f'<html lang="{language}"><head><meta charset="utf-8">',
@@ -181,7 +302,7 @@ class PersonReports:
             f"<h1>{escape(words['title'])}</h1>",
             f"<p>{escape(summary['controller']['name'])}, {escape(summary['generated_at'])}</p>",
             f"<h2>{escape(words['subject'])}</h2>",
-            _definition_list(subject),
+            _definition_list(summary["subject"]),
             f"<h2>{escape(words['sources'])}</h2><ul>",
             *(f"<li>{escape(item['description'])}</li>" for item in summary["sources"]),
             f"</ul><h2>{escape(words['purposes'])}</h2><ul>",
@@ -189,36 +310,60 @@ class PersonReports:
                 f"<li>{escape(item['description'])}: {escape(item['legal_basis_description'])}</li>"
                 for item in summary["purposes"]
             ),
+            f"</ul><h2>{escape(words['consents'])}</h2>",
+            _definition_list(consents["state"] or {}),
+            _table(
+                [words["when"], words["purpose"], words["status"]],
+                [
+                    [event["recorded_at"], event["purpose"], event["decision"]]
+                    for event in consents["ledger"]
+                ],
+            ),
+            f"<h2>{escape(words['recipients'])}</h2><ul>",
+            *(
+                f"<li>{escape(r['name'])} ({escape(r['country'])}, {escape(r['role'])})</li>"
+                for r in summary["recipients"]
+            ),
             f"</ul><h2>{escape(words['retention'])}</h2>",
             _definition_list(summary["retention"]),
-            *(
-                _extra_section(name, value)
-                for name, value in summary.items()
-                if name
-                not in {
-                    "language",
-                    "generated_at",
-                    "controller",
-                    "subject",
-                    "sources",
-                    "purposes",
-                    "retention",
-                }
-            ),
-            f"<h2>{escape(words['processing_log'])}</h2><table><thead><tr>"
-            f"<th>{escape(words['when'])}</th><th>{escape(words['action'])}</th>"
-            f"<th>{escape(words['who'])}</th><th>{escape(words['fields'])}</th>"
-            "</tr></thead><tbody>",
         ]
         yield "\n".join(parts).encode()
-        async for batch in self.processing_log(customer.id):
-            yield "".join(
-                f"<tr><td>{escape(entry['occurred_at'])}</td><td>{escape(entry['action'])}</td>"
-                f"<td>{escape(_actor_text(entry))}</td>"
-                f"<td>{escape(', '.join(entry['fields']))}</td></tr>"
-                for entry in batch
+        columns: dict[str, tuple[list[str], Callable[[dict[str, Any]], list[str]]]] = {
+            "orders": (
+                [words["when"], words["number"], words["total"], words["status"], words["invoice"]],
+                lambda o: [
+                    o["ordered_on"],
+                    o["number"],
+                    f"{o['gross_total']} {o['currency']}",
+                    o["status"],
+                    _invoice_text(o["invoice"]),
+                ],
+            ),
+            "disclosures": (
+                [words["when"], words["who"], words["purpose"], words["fields"]],
+                lambda d: [
+                    d["occurred_at"],
+                    d["recipient"],
+                    d["purpose_description"] or d["purpose"] or "-",
+                    ", ".join(d["fields"]),
+                ],
+            ),
+            "processing_log": (
+                [words["when"], words["action"], words["who"], words["fields"]],
+                lambda e: [e["occurred_at"], e["action"], _actor_text(e), ", ".join(e["fields"])],
+            ),
+        }
+        for name, batches in self._streamed(customer, language):
+            headings, cells = columns[name]
+            yield (
+                f"<h2>{escape(words[name])}</h2><table><thead><tr>"
+                + "".join(f"<th>{escape(h)}</th>" for h in headings)
+                + "</tr></thead><tbody>"
             ).encode()
-        yield b"</tbody></table></body></html>"
+            async for batch in batches:
+                yield "".join(_row(cells(entry)) for entry in batch).encode()
+            yield b"</tbody></table>"
+        yield b"</body></html>"
 
     async def portability_archive(self, customer: Customer) -> bytes:
         """What the person provided: one JSON file and a CSV per table, zipped (R21)."""
@@ -236,6 +381,14 @@ class PersonReports:
         profile = await self.profile(customer)
         address = profile.address
         organisation = profile.organisation
+        orders: list[dict[str, Any]] = []
+        order_lines: list[dict[str, Any]] = []
+        async for batch in self.orders(customer.id):
+            for order in batch:
+                lines = order.pop("lines")
+                invoice = order.pop("invoice") or {}
+                orders.append({**order, **{f"invoice_{k}": v for k, v in invoice.items()}})
+                order_lines.extend({"order_number": order["number"], **line} for line in lines)
         return {
             "customer": {
                 "id": str(profile.id),
@@ -252,7 +405,10 @@ class PersonReports:
                 "country": address.country if address else None,
                 "language": profile.language.value,
                 "relationship_started_on": profile.relationship_started_on.isoformat(),
-            }
+            },
+            "orders": orders,
+            "order_lines": order_lines,
+            "consents": await self.consent_ledger(customer.id),
         }
 
 
@@ -260,14 +416,57 @@ PORTABILITY_README = """\
 This archive holds the personal data you provided to the register, in two forms:
 
 data.json     one JSON document, schema "customer-registry/portability/v1":
-              {"schema": ..., "customer": {...}} and, where there are any,
-              "orders": [...], "order_lines": [...], "consents": [...].
+              {"schema": ..., "customer": {...}, "orders": [...], "order_lines": [...],
+               "consents": [...]}; amounts are decimal strings in the order's currency.
 <table>.csv   the same data, one CSV file (UTF-8, comma-separated, header row) per table.
 """
 
 
 def _pick(language: str, fi: str, en: str) -> str:
     return fi if language == "fi" else en
+
+
+def _cents(value: int) -> str:
+    return f"{value // 100}.{value % 100:02d}" if value >= 0 else f"-{_cents(-value)}"
+
+
+def _order_entry(order: Order, lines: Sequence[OrderLine]) -> dict[str, Any]:
+    invoice = None
+    if order.invoice_number is not None:
+        invoice = {
+            "number": order.invoice_number,
+            "issued_on": order.invoice_issued_on.isoformat() if order.invoice_issued_on else None,
+            "due_on": order.invoice_due_on.isoformat() if order.invoice_due_on else None,
+            "status": order.invoice_status,
+        }
+    return {
+        "number": order.number,
+        "ordered_on": order.ordered_on.isoformat(),
+        "channel": order.channel,
+        "status": order.status,
+        "currency": order.currency,
+        "net_total": _cents(order.net_total_cents),
+        "vat_total": _cents(order.vat_total_cents),
+        "gross_total": _cents(order.gross_total_cents),
+        "invoice": invoice,
+        "lines": [
+            {
+                "product_code": line.product_code,
+                "product_name": line.product_name,
+                "quantity": line.quantity,
+                "unit_price": _cents(line.unit_price_cents),
+                "vat_rate": f"{line.vat_rate_basis_points / 100:g}",
+                "gross": _cents(line.gross_cents),
+            }
+            for line in lines
+        ],
+    }
+
+
+def _invoice_text(invoice: dict[str, Any] | None) -> str:
+    if not invoice:
+        return "-"
+    return f"{invoice['number']} ({invoice['status']})"
 
 
 def _log_entry(event: AuditEvent, actor_name: str | None) -> dict[str, Any]:
@@ -291,6 +490,15 @@ def _actor_text(entry: dict[str, Any]) -> str:
     )
 
 
+def _row(cells: list[str]) -> str:
+    return "<tr>" + "".join(f"<td>{escape(str(cell))}</td>" for cell in cells) + "</tr>"
+
+
+def _table(headings: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headings)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(map(_row, rows))}</tbody></table>"
+
+
 def _definition_list(values: dict[str, Any]) -> str:
     items = "".join(
         f"<dt>{escape(str(name))}</dt><dd>{escape(_text(value))}</dd>"
@@ -299,16 +507,11 @@ def _definition_list(values: dict[str, Any]) -> str:
     return f"<dl>{items}</dl>"
 
 
-def _extra_section(name: str, value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, indent=1)
-    return f"<h2>{escape(name)}</h2><pre>{escape(text)}</pre>"
-
-
 def _text(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, dict):
-        return ", ".join(_text(item) for item in value.values() if item is not None)
+        return ", ".join(f"{k}: {_text(v)}" for k, v in value.items() if v is not None)
     return str(value)
 
 

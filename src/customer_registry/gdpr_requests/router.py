@@ -12,6 +12,7 @@ from customer_registry.auth.dependencies import GdprRequestHandler, GdprRequestS
 from customer_registry.core.errors import error_responses
 from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
 from customer_registry.core.routing import documented_router
+from customer_registry.gdpr_requests import metrics as _metrics  # noqa: F401 - registers gauges
 from customer_registry.gdpr_requests.reports import stream_access_report
 from customer_registry.gdpr_requests.schemas import (
     Completion,

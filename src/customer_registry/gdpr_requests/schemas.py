@@ -24,6 +24,7 @@ from customer_registry.core.validation import (
 )
 from customer_registry.customers.schemas import CustomerUpdate, Email
 from customer_registry.models import (
+    Purpose,
     RequestChannel,
     RequestLanguage,
     RequestStatus,
@@ -31,7 +32,6 @@ from customer_registry.models import (
     VerificationMethod,
 )
 
-Purpose = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z_]+$")]
 Text400 = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=400),
@@ -73,7 +73,7 @@ class GdprRequestCreate(BaseModel):
     grounds: Text2000 | None = Field(
         default=None, description="Rectification: why the data is wrong, incomplete or outdated."
     )
-    purposes: Annotated[list[Purpose], Field(min_length=1, max_length=16)] | None = Field(
+    purposes: Annotated[list[Purpose], Field(min_length=1, max_length=len(Purpose))] | None = Field(
         default=None, description="Objection: the purposes the person forbids."
     )
     reason: Text2000 | None = Field(

@@ -231,7 +231,7 @@ class GdprRequestService:
         _require_status(request, RequestStatus.verified)
         assert request.customer_id is not None  # verification requires it
         outcome = await self.handlers.complete(request, actor)
-        if "erased_fields" in outcome:
+        if outcome.get("erased_fields"):
             await self.audit.record(
                 actor,
                 AuditAction.erase,

@@ -25,6 +25,7 @@ from customer_registry.models.gdpr_request import (
     VerificationMethod,
 )
 from customer_registry.models.idempotency import IdempotencyKey
+from customer_registry.models.notice import NoticeKind, RecipientNotice
 from customer_registry.models.order import (
     InvoiceStatus,
     InvoiceStatusChange,
@@ -61,12 +62,14 @@ __all__ = [
     "InvoiceStatusChange",
     "Language",
     "LegalBasis",
+    "NoticeKind",
     "Order",
     "OrderChannel",
     "OrderLine",
     "OrderStatus",
     "Purpose",
     "Recipient",
+    "RecipientNotice",
     "RecipientRole",
     "RequestChannel",
     "RequestLanguage",

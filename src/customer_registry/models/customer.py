@@ -74,6 +74,9 @@ class Customer(UUIDPrimaryKey, Timestamps, Base):
     # Set when the person's data was erased (R14, R27): the row keeps only its pseudonymous
     # id, type and dates, so that audit, disclosure and order rows still add up.
     erased_at: Mapped[dt.datetime | None] = mapped_column()
+    # Set when an erasure was asked for but a blocker kept some data: the retention run
+    # finishes the erasure once no blocker is left.
+    erasure_requested_at: Mapped[dt.datetime | None] = mapped_column()
     # R23: a restricted customer is kept but left out of all processing except storage.
     restricted_at: Mapped[dt.datetime | None] = mapped_column()
     restriction_reason: Mapped[str | None] = mapped_column(String(500))

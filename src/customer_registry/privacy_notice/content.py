@@ -6,14 +6,20 @@ import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.config import Settings
+from customer_registry.models import Purpose, Recipient, RecipientRole
+from customer_registry.partners.regions import in_eu_eea
 from customer_registry.privacy_notice.authority import DATA_PROTECTION_OMBUDSMAN, AuthorityContact
 from customer_registry.privacy_notice.texts import (
     CUSTOMER_TYPES,
     DATA_CONTENT,
     DATA_SOURCES,
     DISCLOSURE_PURPOSES,
+    PURPOSES,
+    RECIPIENT_ROLES,
 )
 
 NoticeLanguage = Literal["fi", "en"]
@@ -238,3 +244,31 @@ def build_notice(
         supervisory_authority=authority,
         sections=sections,
     )
+
+
+class NoticeSources:
+    """The parts of the notice that live in the register's tables: recipients, purposes."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def notice(self, settings: Settings, language: NoticeLanguage) -> PrivacyNotice:
+        recipients = (await self.session.scalars(select(Recipient).order_by(Recipient.name))).all()
+        return build_notice(
+            settings,
+            language,
+            recipients=[_recipient_line(recipient, language) for recipient in recipients],
+            objectable_purposes=[PURPOSES[purpose][language] for purpose in Purpose],
+        )
+
+
+def _recipient_line(recipient: Recipient, language: NoticeLanguage) -> str:
+    role = RECIPIENT_ROLES.get(RecipientRole(recipient.role), {}).get(language, recipient.role)
+    line = f"{recipient.name} ({role}, {recipient.country})"
+    if not in_eu_eea(recipient.country):
+        line += _pick(
+            language,
+            f"; EU:n/ETA:n ulkopuolella, suojatoimi: {recipient.safeguard}",
+            f"; outside the EU/EEA, safeguard: {recipient.safeguard}",
+        )
+    return line

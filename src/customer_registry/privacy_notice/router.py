@@ -7,9 +7,10 @@ from typing import Annotated, Literal
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
 
+from customer_registry.core.database import SessionDep
 from customer_registry.core.errors import error_responses
 from customer_registry.core.routing import documented_router
-from customer_registry.privacy_notice.content import NoticeLanguage, PrivacyNotice, build_notice
+from customer_registry.privacy_notice.content import NoticeLanguage, NoticeSources, PrivacyNotice
 from customer_registry.privacy_notice.rendering import notice_html
 
 router = documented_router(prefix="/api/v1/privacy-notice", tags=["privacy-notice"])
@@ -25,13 +26,14 @@ router = documented_router(prefix="/api/v1/privacy-notice", tags=["privacy-notic
 )
 async def read_privacy_notice(
     request: Request,
+    session: SessionDep,
     lang: NoticeLanguage = "fi",
     format: Annotated[
         Literal["json", "html"], Query(description="JSON, or a page to show to people.")
     ] = "json",
 ) -> PrivacyNotice | HTMLResponse:
     """The register's privacy notice, in Finnish or English (public)."""
-    notice = build_notice(request.app.state.settings, lang)
+    notice = await NoticeSources(session).notice(request.app.state.settings, lang)
     if format == "html":
         return HTMLResponse(notice_html(notice))
     return notice

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from customer_registry.models import CustomerType, DataSource
+from customer_registry.models import CustomerType, DataSource, Purpose, RecipientRole
 
 Language = str  # "fi" or "en"
 
@@ -50,4 +50,30 @@ DISCLOSURE_PURPOSES: dict[str, dict[Language, str]] = {
     "credit_decision": {"fi": "luottopäätös", "en": "credit decisions"},
     "debt_collection": {"fi": "perintä", "en": "debt collection"},
     "legal_obligation": {"fi": "lainsäädännön velvoite", "en": "obligations under law"},
+}
+
+PURPOSES: dict[Purpose, dict[Language, str]] = {
+    Purpose.direct_advertising: {"fi": "suoramainonta", "en": "direct advertising"},
+    Purpose.distance_selling: {"fi": "etämyynti", "en": "distance selling"},
+    Purpose.direct_marketing: {"fi": "suoramarkkinointi", "en": "direct marketing"},
+    Purpose.market_research: {"fi": "markkinatutkimus", "en": "market research"},
+    Purpose.opinion_research: {"fi": "mielipidetutkimus", "en": "opinion research"},
+    Purpose.listing: {
+        "fi": "julkaiseminen luettelona (esim. postitustarrat)",
+        "en": "publication in lists such as mailing labels",
+    },
+    Purpose.targeted_content: {
+        "fi": "henkilökohtaisesti kohdennettu sisältö verkkopalveluissa",
+        "en": "personalised, targeted content in the web services",
+    },
+}
+
+RECIPIENT_ROLES: dict[RecipientRole, dict[Language, str]] = {
+    RecipientRole.web_shop_operator: {"fi": "verkkokaupan ylläpitäjä", "en": "web shop operator"},
+    RecipientRole.finance_partner: {
+        "fi": "taloushallinnon ulkoistuskumppani",
+        "en": "financial administration partner",
+    },
+    RecipientRole.debt_collection: {"fi": "perintätoimisto", "en": "debt collection agency"},
+    RecipientRole.processor: {"fi": "henkilötietojen käsittelijä", "en": "processor"},
 }

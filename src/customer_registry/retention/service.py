@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from customer_registry.audit.service import AuditTrail
@@ -57,13 +57,15 @@ def retention_cutoff(settings: Settings, today: dt.date | None = None) -> dt.dat
 async def due_customers(
     session: AsyncSession, cutoff: dt.date, limit: int | None = None
 ) -> Sequence[uuid.UUID]:
-    """Customers not yet erased whose relationship ended before the cutoff."""
+    """Customers not yet erased: relationship ended before the cutoff, or erasure pending."""
     query = (
         select(Customer.id)
         .where(
             Customer.erased_at.is_(None),
-            Customer.relationship_ended_on.is_not(None),
-            Customer.relationship_ended_on < cutoff,
+            or_(
+                Customer.relationship_ended_on < cutoff,
+                Customer.erasure_requested_at.is_not(None),
+            ),
         )
         .order_by(Customer.id)
     )
@@ -92,7 +94,7 @@ async def apply_retention(
     if report.dry_run:
         report.erased += 0 if blockers else 1
         return
-    erased = await eraser.erase(customer, blockers)
+    erased = await eraser.erase(customer, blockers, actor)
     if not erased:
         return
     if blockers:

@@ -1,0 +1,42 @@
+"""The recipients' feed of rectified and erased customers (API keys)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Path, Query
+
+from customer_registry.auth.dependencies import RecipientActor
+from customer_registry.core.errors import error_responses
+from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
+from customer_registry.core.routing import documented_router
+from customer_registry.notices.schemas import NoticeRead
+from customer_registry.notices.service import NoticeServiceDep
+
+router = documented_router(prefix="/api/v1/recipient-notices", tags=["recipients"])
+
+
+@router.get("", response_model=Page[NoticeRead], responses=error_responses(401, 403, 422))
+async def list_notices(
+    service: NoticeServiceDep,
+    actor: RecipientActor,
+    pending: Annotated[bool, Query(description="Only notices not yet acknowledged.")] = True,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> Page[NoticeRead]:
+    """Customers whose data this recipient holds and that were rectified or erased (Art. 19)."""
+    return await service.feed(actor, pending_only=pending, cursor=cursor, limit=limit)
+
+
+@router.post(
+    "/{notice_id}/acknowledge",
+    response_model=NoticeRead,
+    responses=error_responses(401, 403, 404, 422),
+)
+async def acknowledge_notice(
+    notice_id: Annotated[int, Path(ge=1, le=2**62)],
+    service: NoticeServiceDep,
+    actor: RecipientActor,
+) -> NoticeRead:
+    """Confirm that the rectification or erasure has been applied; audited."""
+    return await service.acknowledge(notice_id, actor)
