@@ -12,6 +12,7 @@ from fastapi_offline import FastAPIOffline
 
 from customer_registry import __version__
 from customer_registry.accounts.router import auth_router, users_router
+from customer_registry.audit.chain import background_sealer
 from customer_registry.audit.router import router as audit_router
 from customer_registry.auth.tokens import TokenCodec
 from customer_registry.config import Settings, get_settings
@@ -43,10 +44,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """A configured application with its own engine."""
     settings = settings or get_settings()
     engine = create_engine(settings)
+    session_factory = create_session_factory(engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with background_sealer(
+            session_factory,
+            interval=settings.audit_seal_interval_seconds,
+            batch_size=settings.audit_seal_batch_size,
+        ):
+            yield
         await engine.dispose()
 
     app: FastAPI = FastAPIOffline(
@@ -59,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = create_session_factory(engine)
+    app.state.session_factory = session_factory
     app.state.token_codec = TokenCodec(
         secret=settings.signing_secret(),
         issuer=settings.token_issuer,

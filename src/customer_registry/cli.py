@@ -1,4 +1,4 @@
-"""The `customer-registry` command: serve, migrate, openapi, users."""
+"""The `customer-registry` command: serve, migrate, openapi, users, audit."""
 
 from __future__ import annotations
 
@@ -156,6 +156,78 @@ def command_users_create(arguments: argparse.Namespace) -> None:
     print(f"created account {user.username} ({user.role.value}), id {user.id}")  # noqa: T201
 
 
+def command_audit_seal(arguments: argparse.Namespace) -> None:
+    from customer_registry.audit.chain import seal
+    from customer_registry.core.database import create_engine, create_session_factory
+
+    settings = _settings()
+
+    async def run() -> int:
+        engine = create_engine(settings)
+        try:
+            return await seal(create_session_factory(engine), batch_size=arguments.batch_size)
+        finally:
+            await engine.dispose()
+
+    print(f"sealed {asyncio.run(run())} audit events")  # noqa: T201
+
+
+def _kept_head(value: str) -> tuple[int, str]:
+    position, _, digest = value.partition(":")
+    if not position.isdigit() or len(digest) != 64:
+        raise argparse.ArgumentTypeError("expected POSITION:HASH as printed by `audit verify`")
+    return int(position), digest.lower()
+
+
+def command_audit_verify(arguments: argparse.Namespace) -> None:
+    import datetime as dt
+
+    from customer_registry.audit.chain import VerifyReport, verify
+    from customer_registry.core.database import create_engine, create_session_factory
+
+    settings = _settings()
+
+    def progress(done: int, total: int, seconds: float) -> None:
+        rate = done / seconds if seconds > 0 else 0.0
+        print(f"verified {done} of {total} chain entries ({rate:,.0f} events/s)", file=sys.stderr)  # noqa: T201
+
+    async def run() -> VerifyReport:
+        engine = create_engine(settings)
+        try:
+            return await verify(
+                create_session_factory(engine),
+                unsealed_grace=dt.timedelta(seconds=arguments.unsealed_grace),
+                expected_head=arguments.expect_head,
+                progress=None if arguments.quiet else progress,
+            )
+        finally:
+            await engine.dispose()
+
+    report = asyncio.run(run())
+    print(  # noqa: T201
+        f"verified {report.entries} chain entries in {report.seconds:.2f} s "
+        f"({report.events_per_second:,.0f} events/s)"
+    )
+    if report.head is None:
+        print("chain head: empty chain")  # noqa: T201
+    else:
+        print(f"chain head: {report.head[0]}:{report.head[1]}")  # noqa: T201
+    for problem in report.problems:
+        print(f"TAMPERED: {problem.message}")  # noqa: T201
+    if report.problem_count > len(report.problems):
+        print(f"TAMPERED: {report.problem_count - len(report.problems)} more problems")  # noqa: T201
+    if report.unsealed_old_count:
+        ids = ", ".join(str(event_id) for event_id in report.unsealed_old_ids)
+        print(  # noqa: T201
+            f"UNSEALED: {report.unsealed_old_count} events older than {arguments.unsealed_grace} s "
+            f"are not in the chain (inserted behind the sealer's back, or their chain entry "
+            f"was removed): {ids}"
+        )
+    if not report.ok:
+        raise CommandError("the audit chain does not verify")
+    print("the audit chain verifies")  # noqa: T201
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="customer-registry",
@@ -202,6 +274,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="whether the person has signed the confidentiality commitment (yes)",
     )
     create.set_defaults(handler=command_users_create)
+
+    audit = commands.add_parser("audit", help="seal and verify the tamper-evident audit chain")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="COMMAND")
+    seal = audit_commands.add_parser(
+        "seal",
+        help="append every committed, unsealed audit event to the hash chain",
+        description="Append every committed audit event that is not in the hash chain yet. "
+        "The running service does this every second; safe to run at any time.",
+    )
+    seal.add_argument("--batch-size", type=int, default=5000, help="events per transaction")
+    seal.set_defaults(handler=command_audit_seal)
+    verify = audit_commands.add_parser(
+        "verify",
+        help="check the whole hash chain and print its head",
+        description="Walk the hash chain, recompute every hash, and name the first event that "
+        "was edited, deleted or moved. Prints the chain head (POSITION:HASH): keep it outside "
+        "the database and pass it to --expect-head next time. Exits 1 on any problem.",
+    )
+    verify.add_argument(
+        "--unsealed-grace",
+        type=int,
+        default=300,
+        metavar="SECONDS",
+        help="report events older than this that are not sealed (300)",
+    )
+    verify.add_argument(
+        "--expect-head",
+        type=_kept_head,
+        metavar="POSITION:HASH",
+        help="a head printed by an earlier run; fails if the chain no longer holds it",
+    )
+    verify.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    verify.set_defaults(handler=command_audit_verify)
     return parser
 
 

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     bootstrap_admin_password: SecretStr | None = None
     database_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
     database_echo: bool = False
+    audit_seal_interval_seconds: Annotated[float, Field(ge=0, le=3600)] = 1.0
+    audit_seal_batch_size: Annotated[int, Field(ge=1, le=100_000)] = 5000
+    max_request_body_bytes: Annotated[int, Field(ge=1024, le=1024**3)] = 1024 * 1024
+    rate_limit_audit_events_per_minute: Annotated[int, Field(ge=1)] = 120
+    rate_limit_login_per_minute: Annotated[int, Field(ge=1)] = 60
 
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:

@@ -1,7 +1,7 @@
 """All ORM models, imported here so that metadata is complete wherever it is used."""
 
 from customer_registry.models.account import Role, User
-from customer_registry.models.audit import ActorType, AuditAction, AuditEvent
+from customer_registry.models.audit import ActorType, AuditAction, AuditChainEntry, AuditEvent
 from customer_registry.models.base import Base
 from customer_registry.models.customer import (
     Customer,
@@ -10,10 +10,12 @@ from customer_registry.models.customer import (
     Language,
     LegalBasis,
 )
+from customer_registry.models.security import LoginFailure, RateLimitCounter, RevokedToken
 
 __all__ = [
     "ActorType",
     "AuditAction",
+    "AuditChainEntry",
     "AuditEvent",
     "Base",
     "Customer",
@@ -21,6 +23,9 @@ __all__ = [
     "DataSource",
     "Language",
     "LegalBasis",
+    "LoginFailure",
+    "RateLimitCounter",
+    "RevokedToken",
     "Role",
     "User",
 ]
