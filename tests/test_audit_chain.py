@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import uuid
 from typing import Any
 
 import anyio
@@ -163,6 +165,26 @@ class TestSealing:
                 '"purpose":"Ä","request_id":"r"}'
             ).encode()
         )
+
+    @pytest.mark.parametrize(
+        "changes",
+        [
+            {},
+            {"actor_id": 'quote " and backslash \\ and \u2028', "purpose": "Ääkkönen 🙂"},
+            {"fields": [], "customer_id": uuid.UUID(int=0)},
+            {"fields": None, "entity_id": None, "request_id": None},
+        ],
+    )
+    def test_canonical_encoding_is_the_documented_json(self, changes: dict[str, Any]) -> None:
+        event = {**event_row(3), "id": 12, **changes}
+        document = {
+            **event,
+            "occurred_at": event["occurred_at"].strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "customer_id": None if event["customer_id"] is None else str(event["customer_id"]),
+        }
+
+        expected = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        assert canonical(event) == expected.encode()
 
     @pytest.mark.skipif(not is_postgres(), reason="needs concurrent writers (PostgreSQL)")
     async def test_a_late_commit_gets_a_later_position(

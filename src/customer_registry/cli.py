@@ -7,12 +7,15 @@ import asyncio
 import getpass
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
 
 from pydantic import SecretStr, ValidationError
 
 from customer_registry.config import ConfigurationError, Settings, get_settings
 from customer_registry.models import Role
+
+T = TypeVar("T")
 
 
 class CommandError(Exception):
@@ -156,6 +159,19 @@ def command_users_create(arguments: argparse.Namespace) -> None:
     print(f"created account {user.username} ({user.role.value}), id {user.id}")  # noqa: T201
 
 
+def _run_on_database(work: Coroutine[Any, Any, T]) -> T:
+    """Run database work; a database failure is one line, not a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return asyncio.run(work)
+    except (SQLAlchemyError, OSError) as error:
+        raise CommandError(
+            f"the database failed ({type(error).__name__}); is it reachable and migrated "
+            "(`customer-registry migrate`)?"
+        ) from None
+
+
 def command_audit_seal(arguments: argparse.Namespace) -> None:
     from customer_registry.audit.chain import seal
     from customer_registry.core.database import create_engine, create_session_factory
@@ -169,7 +185,7 @@ def command_audit_seal(arguments: argparse.Namespace) -> None:
         finally:
             await engine.dispose()
 
-    print(f"sealed {asyncio.run(run())} audit events")  # noqa: T201
+    print(f"sealed {_run_on_database(run())} audit events")  # noqa: T201
 
 
 def _kept_head(value: str) -> tuple[int, str]:
@@ -203,7 +219,7 @@ def command_audit_verify(arguments: argparse.Namespace) -> None:
         finally:
             await engine.dispose()
 
-    report = asyncio.run(run())
+    report = _run_on_database(run())
     print(  # noqa: T201
         f"verified {report.entries} chain entries in {report.seconds:.2f} s "
         f"({report.events_per_second:,.0f} events/s)"

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import AwareDatetime
 
 from customer_registry.audit.schemas import AuditEventRead
 from customer_registry.audit.service import AuditLogServiceDep
 from customer_registry.auth.dependencies import AuditReader
+from customer_registry.auth.rate_limit import per_principal
 from customer_registry.core.errors import error_responses
 from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
 from customer_registry.core.routing import documented_router
@@ -19,7 +20,12 @@ from customer_registry.models import AuditAction
 router = documented_router(prefix="/api/v1/audit-events", tags=["audit"])
 
 
-@router.get("", response_model=Page[AuditEventRead], responses=error_responses(401, 403, 422))
+@router.get(
+    "",
+    response_model=Page[AuditEventRead],
+    responses=error_responses(401, 403, 422, 429),
+    dependencies=[Depends(per_principal("audit-events", "rate_limit_audit_events_per_minute"))],
+)
 async def list_audit_events(
     service: AuditLogServiceDep,
     actor: AuditReader,

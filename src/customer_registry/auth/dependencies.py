@@ -8,10 +8,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from customer_registry.accounts.repository import UserRepository
+from customer_registry.accounts.repository import RevokedTokenRepository, UserRepository
 from customer_registry.auth.principal import ROLE_PERMISSIONS, Actor, Permission, Principal
-from customer_registry.auth.tokens import InvalidToken, TokenCodec
+from customer_registry.auth.tokens import InvalidToken, TokenClaims, TokenCodec
 from customer_registry.core.database import SessionDep
 from customer_registry.core.errors import Forbidden, Unauthorized
 from customer_registry.models import ActorType, Role
@@ -35,6 +36,7 @@ async def get_principal(
         user_id = uuid.UUID(claims.subject)
     except (InvalidToken, ValueError) as error:
         raise Unauthorized(INVALID_CREDENTIALS) from error
+    await ensure_not_revoked(session, claims)
     user = await UserRepository(session).get(user_id)
     # A disabled account, or one without its confidentiality commitment (R16), is refused
     # even with a token that was issued before the change.
@@ -44,6 +46,12 @@ async def get_principal(
     return Principal(
         kind=ActorType.user, id=str(user.id), role=role, permissions=ROLE_PERMISSIONS[role]
     )
+
+
+async def ensure_not_revoked(session: AsyncSession, claims: TokenClaims) -> None:
+    """401 for a token that was logged out (`POST /api/v1/auth/logout`)."""
+    if await RevokedTokenRepository(session).is_revoked(claims.token_id):
+        raise Unauthorized(INVALID_CREDENTIALS)
 
 
 def client_address(request: Request) -> str | None:
