@@ -18,7 +18,11 @@ from customer_registry.auth.tokens import TokenCodec
 from customer_registry.config import Settings, get_settings
 from customer_registry.core.database import create_engine, create_session_factory
 from customer_registry.core.errors import Problem, install_error_handlers
-from customer_registry.core.middleware import RequestIdMiddleware
+from customer_registry.core.middleware import (
+    BodySizeLimitMiddleware,
+    ControlCharacterGuardMiddleware,
+    RequestIdMiddleware,
+)
 from customer_registry.customers.router import router as customers_router
 from customer_registry.health import router as health_router
 
@@ -74,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifetime=dt.timedelta(minutes=settings.access_token_minutes),
     )
     install_error_handlers(app)
+    app.add_middleware(ControlCharacterGuardMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     for router in (health_router, auth_router, users_router, customers_router, audit_router):
         app.include_router(router)
