@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from customer_registry.auth.passwords import MAXIMUM_PASSWORD_LENGTH, MINIMUM_PASSWORD_LENGTH
-from customer_registry.core.validation import Text200, reject_control_characters
+from customer_registry.core.validation import ExactBool, Text200, reject_control_characters
 from customer_registry.models import Role
 
 
@@ -57,7 +57,7 @@ class UserCreate(BaseModel):
     full_name: Text200
     role: Role
     password: Password
-    confidentiality_committed: bool = Field(
+    confidentiality_committed: ExactBool = Field(
         default=False,
         description="Whether the person has signed the confidentiality commitment (R16); "
         "without it the account cannot log in.",

@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import Depends, Query
-from pydantic import AwareDatetime
 
 from customer_registry.audit.schemas import AuditEventRead
 from customer_registry.audit.service import AuditLogServiceDep
@@ -15,6 +14,7 @@ from customer_registry.auth.rate_limit import per_principal
 from customer_registry.core.errors import error_responses
 from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
 from customer_registry.core.routing import documented_router
+from customer_registry.core.validation import IsoAwareDateTime
 from customer_registry.models import AuditAction
 
 router = documented_router(prefix="/api/v1/audit-events", tags=["audit"])
@@ -30,10 +30,10 @@ async def list_audit_events(
     service: AuditLogServiceDep,
     actor: AuditReader,
     customer_id: uuid.UUID | None = None,
-    actor_id: Annotated[str | None, Query(max_length=64)] = None,
+    actor_id: Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")] = None,
     action: AuditAction | None = None,
-    occurred_from: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    occurred_to: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    occurred_from: Annotated[IsoAwareDateTime | None, Query(alias="from")] = None,
+    occurred_to: Annotated[IsoAwareDateTime | None, Query(alias="to")] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> Page[AuditEventRead]:
