@@ -120,7 +120,8 @@ def main(postgres_url: str, extra: list[str]) -> int:
             *[argument for path in EXCLUDED_PATHS for argument in ("--exclude-path", path)],
             *extra,
         ]
-        return subprocess.run(command, check=False).returncode  # noqa: S603
+        # In a scratch directory: schemathesis keeps a cache in its working directory.
+        return subprocess.run(command, check=False, cwd=log.parent).returncode  # noqa: S603
     finally:
         if server is not None and server.poll() is None:
             server.terminate()
