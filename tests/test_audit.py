@@ -170,7 +170,7 @@ class TestAppendOnly:
         [
             "UPDATE audit_events SET action = 'read'",
             "DELETE FROM audit_events",
-            *(["TRUNCATE audit_events"] if is_postgres() else []),
+            *(["TRUNCATE audit_events CASCADE"] if is_postgres() else []),
         ],
     )
     async def test_the_database_refuses_to_change_audit_events(

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import statistics
+import time
+from typing import Any
+
+import anyio
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from customer_registry.models import Role
-from tests.conftest import PASSWORD, CreateStaff, Staff
+from tests.conftest import PASSWORD, CreateStaff, Staff, is_postgres
 from tests.helpers import audit_events
 
 pytestmark = pytest.mark.anyio
@@ -16,6 +23,24 @@ async def login(client: httpx.AsyncClient, username: str, password: str) -> http
     return await client.post(
         "/api/v1/auth/token", data={"username": username, "password": password}
     )
+
+
+async def execute(database_url: str, statement: str) -> None:
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+async def scalar(database_url: str, statement: str) -> Any:
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.scalar(text(statement))
+    finally:
+        await engine.dispose()
 
 
 class TestLogin:
@@ -195,3 +220,157 @@ class TestAccounts:
             headers=admin.headers,
         )
         assert extra.status_code == 422
+
+
+class TestLogout:
+    async def test_logout_revokes_only_that_token(
+        self, client: httpx.AsyncClient, staff: Staff, admin: Staff
+    ) -> None:
+        other = await login(client, staff.username, PASSWORD)
+        other_headers = {"Authorization": f"Bearer {other.json()['access_token']}"}
+
+        response = await client.post("/api/v1/auth/logout", headers=staff.headers)
+
+        assert response.status_code == 204
+        assert (await client.get("/api/v1/users/me", headers=staff.headers)).status_code == 401
+        again = await client.post("/api/v1/auth/logout", headers=staff.headers)
+        assert again.status_code == 401
+        assert (await client.get("/api/v1/users/me", headers=other_headers)).status_code == 200
+        logouts = await audit_events(client, admin.headers, action="logout")
+        assert [event["actor_id"] for event in logouts] == [staff.id]
+
+    async def test_logout_needs_a_token(self, client: httpx.AsyncClient) -> None:
+        assert (await client.post("/api/v1/auth/logout")).status_code == 401
+
+    async def test_expired_revocations_are_purged(
+        self, client: httpx.AsyncClient, staff: Staff, admin: Staff, database_url: str
+    ) -> None:
+        await client.post("/api/v1/auth/logout", headers=staff.headers)
+        await execute(
+            database_url, "UPDATE revoked_tokens SET expires_at = '2000-01-01 00:00:00+00:00'"
+        )
+
+        await client.post("/api/v1/auth/logout", headers=admin.headers)
+
+        assert await scalar(database_url, "SELECT count(*) FROM revoked_tokens") == 1
+
+
+class TestLoginThrottling:
+    async def fail(self, client: httpx.AsyncClient, username: str, times: int) -> list[int]:
+        return [
+            (await login(client, username, "not-the-password-at-all")).status_code
+            for _ in range(times)
+        ]
+
+    async def test_five_failures_throttle_the_account_not_others(
+        self, client: httpx.AsyncClient, staff: Staff, create_staff: CreateStaff
+    ) -> None:
+        colleague = await create_staff(Role.staff, login=False)
+
+        assert await self.fail(client, staff.username, 5) == [401] * 5
+        throttled = await login(client, staff.username, PASSWORD)
+
+        assert throttled.status_code == 429
+        assert throttled.headers["content-type"] == "application/problem+json"
+        assert 850 <= int(throttled.headers["retry-after"]) <= 900
+        assert (await login(client, colleague.username, PASSWORD)).status_code == 200
+        # The username is matched as the login matches it: case makes no difference.
+        assert (await login(client, staff.username.upper(), PASSWORD)).status_code == 429
+
+    async def test_unknown_usernames_are_throttled_the_same_way(
+        self, client: httpx.AsyncClient, staff: Staff
+    ) -> None:
+        await self.fail(client, staff.username, 5)
+        await self.fail(client, "nobody-by-this-name", 5)
+
+        known = await login(client, staff.username, "not-the-password-at-all")
+        unknown = await login(client, "nobody-by-this-name", "not-the-password-at-all")
+
+        assert known.status_code == unknown.status_code == 429
+        first, second = known.json(), unknown.json()
+        first.pop("request_id")
+        second.pop("request_id")
+        assert first == second
+
+    async def test_the_window_passing_lets_the_user_in_again(
+        self, client: httpx.AsyncClient, staff: Staff, database_url: str
+    ) -> None:
+        await self.fail(client, staff.username, 5)
+        assert (await login(client, staff.username, PASSWORD)).status_code == 429
+
+        # Fifteen minutes later (the failures age in the database):
+        await execute(
+            database_url,
+            "UPDATE login_failures SET failed_at = '2000-01-01 00:00:00+00:00'",
+        )
+
+        assert (await login(client, staff.username, PASSWORD)).status_code == 200
+        # A success clears the count: five more failures are needed to throttle again.
+        assert await self.fail(client, staff.username, 5) == [401] * 5
+
+    async def test_throttled_attempts_are_audited_and_no_name_is_stored(
+        self, client: httpx.AsyncClient, staff: Staff, admin: Staff, database_url: str
+    ) -> None:
+        await self.fail(client, staff.username, 6)
+        await self.fail(client, "nobody-by-this-name", 6)
+
+        throttled = await audit_events(client, admin.headers, action="login_throttled")
+        assert [event["actor_id"] for event in throttled] == [staff.id, None]
+        failed = await audit_events(client, admin.headers, action="login_failed")
+        assert len(failed) == 10
+        keys = (
+            await scalar(database_url, "SELECT string_agg(account_key, ',') FROM login_failures")
+            if is_postgres()
+            else await scalar(database_url, "SELECT group_concat(account_key) FROM login_failures")
+        )
+        assert "nobody" not in str(keys)
+        assert staff.username not in str(keys)
+
+    async def test_concurrent_failures_do_not_slip_past_the_limit(
+        self, client: httpx.AsyncClient, staff: Staff
+    ) -> None:
+        statuses: list[int] = []
+
+        async def attempt() -> None:
+            response = await login(client, staff.username, "not-the-password-at-all")
+            statuses.append(response.status_code)
+
+        async with anyio.create_task_group() as group:
+            for _ in range(10):
+                group.start_soon(attempt)
+
+        assert sorted(statuses) == [401] * 5 + [429] * 5
+
+    async def test_control_characters_are_refused_before_any_lookup(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        for username, password in (("nul\x00name", "x"), ("name", "pass\x00word")):
+            response = await login(client, username, password)
+            assert response.status_code == 422
+            assert response.headers["content-type"] == "application/problem+json"
+
+
+class TestLoginTiming:
+    async def test_unknown_user_and_wrong_password_take_about_as_long(
+        self, client: httpx.AsyncClient, staff: Staff, create_staff: CreateStaff
+    ) -> None:
+        """A loose check (a shared CI machine is noisy): medians within a factor of two."""
+        accounts = [staff.username] + [
+            (await create_staff(Role.staff, login=False)).username for _ in range(2)
+        ]
+
+        async def timed(username: str) -> float:
+            started = time.perf_counter()
+            response = await login(client, username, "not-the-password-at-all")
+            assert response.status_code == 401
+            return time.perf_counter() - started
+
+        wrong_password, unknown_user = [], []
+        for round_number in range(4):
+            for account in accounts:
+                wrong_password.append(await timed(account))
+                unknown_user.append(await timed(f"nobody-{round_number}-{account}"))
+
+        ratio = statistics.median(unknown_user) / statistics.median(wrong_password)
+        print(f"login timing: unknown/wrong-password median ratio {ratio:.2f}")  # noqa: T201
+        assert 0.5 < ratio < 2.0

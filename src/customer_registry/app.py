@@ -15,6 +15,7 @@ from fastapi_offline import FastAPIOffline
 from customer_registry import __version__
 from customer_registry.accounts.router import auth_router, users_router
 from customer_registry.address_updates.router import router as address_updates_router
+from customer_registry.audit.chain import background_sealer
 from customer_registry.audit.router import router as audit_router
 from customer_registry.auth.api_keys import ApiKeyHasher
 from customer_registry.auth.tokens import TokenCodec
@@ -24,7 +25,12 @@ from customer_registry.core.database import create_engine, create_session_factor
 from customer_registry.core.errors import Problem, install_error_handlers
 from customer_registry.core.logs import log_event
 from customer_registry.core.metrics import instrument_pool, mark_process_dead
-from customer_registry.core.middleware import RequestIdMiddleware, RequestLogMiddleware
+from customer_registry.core.middleware import (
+    BodySizeLimitMiddleware,
+    ControlCharacterGuardMiddleware,
+    RequestIdMiddleware,
+    RequestLogMiddleware,
+)
 from customer_registry.customers.router import router as customers_router
 from customer_registry.exports.router import router as exports_router
 from customer_registry.gdpr_requests.router import router as gdpr_requests_router
@@ -83,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """A configured application with its own engine."""
     settings = settings or get_settings()
     engine = create_engine(settings)
+    session_factory = create_session_factory(engine)
 
     instrument_pool(engine, settings.database_pool_size)
 
@@ -95,7 +102,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             database=engine.dialect.name,
             pid=os.getpid(),
         )
-        yield
+        async with background_sealer(
+            session_factory,
+            interval=settings.audit_seal_interval_seconds,
+            batch_size=settings.audit_seal_batch_size,
+        ):
+            yield
         await engine.dispose()
         log_event("shutdown", pid=os.getpid())
         mark_process_dead(os.getpid())
@@ -110,7 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = create_session_factory(engine)
+    app.state.session_factory = session_factory
     app.state.token_codec = TokenCodec(
         secret=settings.signing_secret(),
         issuer=settings.token_issuer,
@@ -119,6 +131,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.api_key_hasher = ApiKeyHasher(settings.signing_secret())
     install_error_handlers(app)
+    app.add_middleware(ControlCharacterGuardMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

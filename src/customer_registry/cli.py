@@ -1,4 +1,4 @@
-"""The `customer-registry` command: serve, migrate, openapi, users, retention, and more.
+"""The `customer-registry` command: serve, migrate, openapi, users, audit, retention, and more.
 
 Every subcommand documents itself with `--help`; a failure is one line on stderr and exit
 code 1, never a traceback.
@@ -12,7 +12,8 @@ import getpass
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
 
 from pydantic import SecretStr, ValidationError
 
@@ -21,6 +22,8 @@ from customer_registry.config import ConfigurationError, Settings, get_settings
 from customer_registry.core.logs import configure_logging
 from customer_registry.core.progress import Progress
 from customer_registry.models import Role
+
+T = TypeVar("T")
 
 
 class CommandError(Exception):
@@ -234,6 +237,91 @@ def command_import_address_updates(arguments: argparse.Namespace) -> None:
     sys.stdout.write(describe(report))
 
 
+def _run_on_database(work: Coroutine[Any, Any, T]) -> T:
+    """Run database work; a database failure is one line, not a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return asyncio.run(work)
+    except (SQLAlchemyError, OSError) as error:
+        raise CommandError(
+            f"the database failed ({type(error).__name__}); is it reachable and migrated "
+            "(`customer-registry migrate`)?"
+        ) from None
+
+
+def command_audit_seal(arguments: argparse.Namespace) -> None:
+    from customer_registry.audit.chain import seal
+    from customer_registry.core.database import create_engine, create_session_factory
+
+    settings = _settings()
+
+    async def run() -> int:
+        engine = create_engine(settings)
+        try:
+            return await seal(create_session_factory(engine), batch_size=arguments.batch_size)
+        finally:
+            await engine.dispose()
+
+    print(f"sealed {_run_on_database(run())} audit events")  # noqa: T201
+
+
+def _kept_head(value: str) -> tuple[int, str]:
+    position, _, digest = value.partition(":")
+    if not position.isdigit() or len(digest) != 64:
+        raise argparse.ArgumentTypeError("expected POSITION:HASH as printed by `audit verify`")
+    return int(position), digest.lower()
+
+
+def command_audit_verify(arguments: argparse.Namespace) -> None:
+    import datetime as dt
+
+    from customer_registry.audit.chain import VerifyReport, verify
+    from customer_registry.core.database import create_engine, create_session_factory
+
+    settings = _settings()
+
+    def progress(done: int, total: int, seconds: float) -> None:
+        rate = done / seconds if seconds > 0 else 0.0
+        print(f"verified {done} of {total} chain entries ({rate:,.0f} events/s)", file=sys.stderr)  # noqa: T201
+
+    async def run() -> VerifyReport:
+        engine = create_engine(settings)
+        try:
+            return await verify(
+                create_session_factory(engine),
+                unsealed_grace=dt.timedelta(seconds=arguments.unsealed_grace),
+                expected_head=arguments.expect_head,
+                progress=None if arguments.quiet else progress,
+            )
+        finally:
+            await engine.dispose()
+
+    report = _run_on_database(run())
+    print(  # noqa: T201
+        f"verified {report.entries} chain entries in {report.seconds:.2f} s "
+        f"({report.events_per_second:,.0f} events/s)"
+    )
+    if report.head is None:
+        print("chain head: empty chain")  # noqa: T201
+    else:
+        print(f"chain head: {report.head[0]}:{report.head[1]}")  # noqa: T201
+    for problem in report.problems:
+        print(f"TAMPERED: {problem.message}")  # noqa: T201
+    if report.problem_count > len(report.problems):
+        print(f"TAMPERED: {report.problem_count - len(report.problems)} more problems")  # noqa: T201
+    if report.unsealed_old_count:
+        ids = ", ".join(str(event_id) for event_id in report.unsealed_old_ids)
+        print(  # noqa: T201
+            f"UNSEALED: {report.unsealed_old_count} events older than {arguments.unsealed_grace} s "
+            f"are not in the chain (inserted behind the sealer's back, or their chain entry "
+            f"was removed): {ids}"
+        )
+    if not report.ok:
+        raise CommandError("the audit chain does not verify")
+    print("the audit chain verifies")  # noqa: T201
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="customer-registry",
@@ -339,6 +427,43 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="match and report without changing anything"
     )
     address_updates.set_defaults(handler=command_import_address_updates)
+
+    audit = commands.add_parser(
+        "audit",
+        help="seal and verify the tamper-evident audit chain",
+        description="Seal audit events into the hash chain, and verify the whole chain.",
+    )
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="COMMAND")
+    seal = audit_commands.add_parser(
+        "seal",
+        help="append every committed, unsealed audit event to the hash chain",
+        description="Append every committed audit event that is not in the hash chain yet. "
+        "The running service does this every second; safe to run at any time.",
+    )
+    seal.add_argument("--batch-size", type=int, default=5000, help="events per transaction")
+    seal.set_defaults(handler=command_audit_seal)
+    verify = audit_commands.add_parser(
+        "verify",
+        help="check the whole hash chain and print its head",
+        description="Walk the hash chain, recompute every hash, and name the first event that "
+        "was edited, deleted or moved. Prints the chain head (POSITION:HASH): keep it outside "
+        "the database and pass it to --expect-head next time. Exits 1 on any problem.",
+    )
+    verify.add_argument(
+        "--unsealed-grace",
+        type=int,
+        default=300,
+        metavar="SECONDS",
+        help="report events older than this that are not sealed (300)",
+    )
+    verify.add_argument(
+        "--expect-head",
+        type=_kept_head,
+        metavar="POSITION:HASH",
+        help="a head printed by an earlier run; fails if the chain no longer holds it",
+    )
+    verify.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    verify.set_defaults(handler=command_audit_verify)
     return parser
 
 

@@ -106,6 +106,12 @@ class Settings(BaseSettings):
     )
     mailing_label_batch_size: Annotated[int, Field(ge=1, le=10_000)] = 1000
     address_update_max_bytes: Annotated[int, Field(ge=1024, le=100 * 1024 * 1024)] = 10 << 20
+    audit_seal_interval_seconds: Annotated[float, Field(ge=0, le=3600)] = 1.0
+    audit_seal_batch_size: Annotated[int, Field(ge=1, le=100_000)] = 5000
+    max_request_body_bytes: Annotated[int, Field(ge=1024, le=1024**3)] = 1024 * 1024
+    rate_limit_audit_events_per_minute: Annotated[int, Field(ge=1)] = 120
+    rate_limit_login_per_minute: Annotated[int, Field(ge=1)] = 60
+    rate_limit_exports_per_minute: Annotated[int, Field(ge=1)] = 10
 
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from customer_registry.models import User
+from customer_registry.models import LoginFailure, RevokedToken, User
 
 
 class UserRepository:
@@ -34,3 +35,57 @@ class UserRepository:
         self.session.add(user)
         await self.session.flush()
         return user
+
+
+class RevokedTokenRepository:
+    """The deny-list of logged-out tokens, each kept until it would have expired."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def is_revoked(self, token_id: str) -> bool:
+        return await self.session.get(RevokedToken, token_id) is not None
+
+    async def revoke(self, token_id: str, expires_at: dt.datetime) -> None:
+        if not await self.is_revoked(token_id):
+            self.session.add(RevokedToken(token_id=token_id, expires_at=expires_at))
+            await self.session.flush()
+
+    async def purge_expired(self, now: dt.datetime) -> None:
+        await self.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))
+
+
+class LoginFailureRepository:
+    """Failed logins per account key, for throttling; rows older than the window go away."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def lock(self, account_key: str) -> None:
+        """Serialise the login attempts for one account key (PostgreSQL; SQLite serialises)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                {"key": account_key},
+            )
+
+    async def failures_since(self, account_key: str, since: dt.datetime) -> list[dt.datetime]:
+        """When the failures of this account key since a moment happened, oldest first."""
+        times = await self.session.scalars(
+            select(LoginFailure.failed_at)
+            .where(LoginFailure.account_key == account_key, LoginFailure.failed_at >= since)
+            .order_by(LoginFailure.failed_at)
+        )
+        return list(times)
+
+    async def add(self, account_key: str, failed_at: dt.datetime) -> None:
+        self.session.add(LoginFailure(account_key=account_key, failed_at=failed_at))
+        await self.session.flush()
+
+    async def clear(self, account_key: str) -> None:
+        await self.session.execute(
+            delete(LoginFailure).where(LoginFailure.account_key == account_key)
+        )
+
+    async def purge_before(self, moment: dt.datetime) -> None:
+        await self.session.execute(delete(LoginFailure).where(LoginFailure.failed_at < moment))

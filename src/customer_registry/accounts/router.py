@@ -5,12 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, status
+from fastapi import Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from customer_registry.accounts.schemas import TokenResponse, UserCreate, UserRead
 from customer_registry.accounts.service import AccountServiceDep, LoginServiceDep
-from customer_registry.auth.dependencies import AnonymousActor, AuthenticatedActor, UsersManager
+from customer_registry.auth.dependencies import (
+    AnonymousActor,
+    AuthenticatedActor,
+    UsersManager,
+    bearer_scheme,
+)
+from customer_registry.auth.rate_limit import per_client_address
 from customer_registry.core.errors import error_responses
 from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
 from customer_registry.core.routing import documented_router
@@ -19,14 +25,40 @@ auth_router = documented_router(prefix="/api/v1/auth", tags=["auth"])
 users_router = documented_router(prefix="/api/v1/users", tags=["users"])
 
 
-@auth_router.post("/token", response_model=TokenResponse, responses=error_responses(401, 422))
+@auth_router.post(
+    "/token",
+    response_model=TokenResponse,
+    responses=error_responses(401, 422, 429),
+    dependencies=[Depends(per_client_address("login", "rate_limit_login_per_minute"))],
+)
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     service: LoginServiceDep,
     actor: AnonymousActor,
 ) -> TokenResponse:
-    """Log in with username and password (OAuth2 password flow)."""
+    """Log in with username and password (OAuth2 password flow).
+
+    After 5 failed attempts within 15 minutes, the account (known or not) is refused with
+    429 and `Retry-After` until the oldest failure is 15 minutes old.
+    """
     return await service.login(form.username, form.password, actor)
+
+
+@auth_router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=error_responses(401),
+)
+async def logout(
+    service: LoginServiceDep,
+    actor: AuthenticatedActor,
+    token: Annotated[str | None, Depends(bearer_scheme)],
+) -> Response:
+    """Log out: the bearer token of this request stops working at once."""
+    assert token is not None  # authentication has already required it
+    await service.logout(token, actor)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @users_router.get("/me", response_model=UserRead, responses=error_responses(401))

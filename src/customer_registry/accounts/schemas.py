@@ -6,10 +6,17 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from customer_registry.auth.passwords import MAXIMUM_PASSWORD_LENGTH, MINIMUM_PASSWORD_LENGTH
-from customer_registry.core.validation import Text200
+from customer_registry.core.validation import ExactBool, Text200, reject_control_characters
 from customer_registry.models import Role
 
 
@@ -24,6 +31,7 @@ Username = Annotated[
 ]
 Password = Annotated[
     str,
+    AfterValidator(reject_control_characters),
     Field(
         min_length=MINIMUM_PASSWORD_LENGTH,
         max_length=MAXIMUM_PASSWORD_LENGTH,
@@ -49,7 +57,7 @@ class UserCreate(BaseModel):
     full_name: Text200
     role: Role
     password: Password
-    confidentiality_committed: bool = Field(
+    confidentiality_committed: ExactBool = Field(
         default=False,
         description="Whether the person has signed the confidentiality commitment (R16); "
         "without it the account cannot log in.",

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import hashlib
+import hmac
+import math
 import uuid
 from typing import Annotated
 
@@ -10,21 +14,37 @@ from fastapi import Depends, Request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from customer_registry.accounts.repository import UserRepository
+from customer_registry.accounts.repository import (
+    LoginFailureRepository,
+    RevokedTokenRepository,
+    UserRepository,
+)
 from customer_registry.accounts.schemas import TokenResponse, UserCreate, UserRead
 from customer_registry.audit.service import AuditTrail
 from customer_registry.auth.passwords import hash_password, verify_password
 from customer_registry.auth.principal import Actor, Principal
-from customer_registry.auth.tokens import TokenCodec
+from customer_registry.auth.tokens import InvalidToken, TokenCodec
 from customer_registry.core.database import SessionDep
-from customer_registry.core.errors import Conflict, NotFound, Unauthorized
+from customer_registry.core.errors import (
+    Conflict,
+    NotFound,
+    RegistryError,
+    Unauthorized,
+    UnprocessableEntity,
+)
 from customer_registry.core.logs import log_event
 from customer_registry.core.pagination import Page, decode_uuid_cursor, encode_cursor
+from customer_registry.core.validation import reject_control_characters
 from customer_registry.models import ActorType, AuditAction, Role, User
 from customer_registry.models.base import utcnow
 
 LOGIN_FAILED = "Incorrect username or password."
+LOGIN_THROTTLED = "Too many failed logins for this account; try again later."
 USER_ENTITY = "user"
+# OWASP: throttle per account, never lock it for good. After this many failures within
+# the window, attempts are refused until the oldest of them leaves the window.
+LOGIN_FAILURE_LIMIT = 5
+LOGIN_FAILURE_WINDOW = dt.timedelta(minutes=15)
 
 
 class LoginFailed(Unauthorized):
@@ -34,32 +54,67 @@ class LoginFailed(Unauthorized):
     commit_transaction = True
 
 
+class LoginThrottled(RegistryError):
+    """Too many recent failures for the account; committed so that the refusal is audited."""
+
+    status_code = 429
+    code = "login-throttled"
+    title = "Too many requests"
+    commit_transaction = True
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(LOGIN_THROTTLED, headers={"Retry-After": str(retry_after_seconds)})
+
+
+def _usable_login_text(username: str, password: str) -> None:
+    try:
+        reject_control_characters(username)
+        reject_control_characters(password)
+    except ValueError as error:
+        raise UnprocessableEntity(
+            "The username and password must not contain control characters."
+        ) from error
+
+
 class LoginService:
     """Checks credentials and issues access tokens."""
 
     def __init__(self, session: AsyncSession, token_codec: TokenCodec) -> None:
         self.users = UserRepository(session)
+        self.failures = LoginFailureRepository(session)
+        self.revoked = RevokedTokenRepository(session)
         self.audit = AuditTrail(session)
         self.token_codec = token_codec
 
+    def account_key(self, username: str) -> str:
+        """A keyed hash of the username: throttles unknown names too, without storing them."""
+        message = b"login-throttle:" + username.encode("utf-8")
+        return hmac.new(self.token_codec.secret.encode(), message, hashlib.sha256).hexdigest()
+
     async def login(self, username: str, password: str, actor: Actor) -> TokenResponse:
         """A token for a usable account with the right password; one answer for every failure."""
-        user = await self.users.get_by_username(username.strip().lower())
+        _usable_login_text(username, password)
+        username = username.strip().lower()
+        account_key = self.account_key(username)
+        await self.failures.lock(account_key)
+        now = utcnow()
+        retry_after = await self._retry_after(account_key, now)
+        user = await self.users.get_by_username(username) if len(username) <= 64 else None
+        if retry_after is not None:
+            await self._record_refusal(actor, user, AuditAction.login_throttled)
+            raise LoginThrottled(retry_after)
         password_ok = await verify_password(password, user.password_hash if user else None)
         usable = (
             user is not None and user.is_active and user.confidentiality_committed_at is not None
         )
         if user is None or not password_ok or not usable:
-            failed = dataclasses.replace(
-                actor,
-                principal=_user_principal(user) if user is not None else None,
-            )
-            await self.audit.record(
-                failed, AuditAction.login_failed, USER_ENTITY, user.id if user else None
-            )
+            await self.failures.purge_before(now - LOGIN_FAILURE_WINDOW)
+            await self.failures.add(account_key, now)
+            await self._record_refusal(actor, user, AuditAction.login_failed)
             # The id of a known account only: the typed username may be a person's name.
             log_event("login_failed", user_id=str(user.id) if user is not None else None)
             raise LoginFailed(LOGIN_FAILED)
+        await self.failures.clear(account_key)
         token, claims = self.token_codec.issue(str(user.id))
         await self.audit.record(
             dataclasses.replace(actor, principal=_user_principal(user)),
@@ -71,6 +126,31 @@ class LoginService:
             access_token=token,
             expires_in=int((claims.expires_at - claims.issued_at).total_seconds()),
         )
+
+    async def _retry_after(self, account_key: str, now: dt.datetime) -> int | None:
+        """Seconds until the account may try again, or None when it may try now."""
+        failures = await self.failures.failures_since(account_key, now - LOGIN_FAILURE_WINDOW)
+        if len(failures) < LOGIN_FAILURE_LIMIT:
+            return None
+        # Allowed again once fewer than the limit remain inside the window.
+        leaves_window = failures[len(failures) - LOGIN_FAILURE_LIMIT] + LOGIN_FAILURE_WINDOW
+        return max(1, math.ceil((leaves_window - now).total_seconds()))
+
+    async def _record_refusal(self, actor: Actor, user: User | None, action: AuditAction) -> None:
+        refused = dataclasses.replace(
+            actor, principal=_user_principal(user) if user is not None else None
+        )
+        await self.audit.record(refused, action, USER_ENTITY, user.id if user else None)
+
+    async def logout(self, token: str, actor: Actor) -> None:
+        """Revoke the token until it expires; expired revocations are purged meanwhile."""
+        try:
+            claims = self.token_codec.verify(token)
+        except InvalidToken as error:  # already checked by authentication; kept for safety
+            raise Unauthorized(LOGIN_FAILED) from error
+        await self.revoked.purge_expired(utcnow())
+        await self.revoked.revoke(claims.token_id, claims.expires_at)
+        await self.audit.record(actor, AuditAction.logout, USER_ENTITY, actor.actor_id)
 
 
 class AccountService:

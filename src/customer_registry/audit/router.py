@@ -5,29 +5,39 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Query
-from pydantic import AwareDatetime
+from fastapi import Depends, Query
 
 from customer_registry.audit.schemas import AuditEventRead
 from customer_registry.audit.service import AuditLogServiceDep
 from customer_registry.auth.dependencies import AuditReader
+from customer_registry.auth.rate_limit import per_principal
 from customer_registry.core.errors import error_responses
 from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
 from customer_registry.core.routing import documented_router
+from customer_registry.core.validation import IsoAwareDateTime
 from customer_registry.models import AuditAction
 
 router = documented_router(prefix="/api/v1/audit-events", tags=["audit"])
 
 
-@router.get("", response_model=Page[AuditEventRead], responses=error_responses(401, 403, 422))
+@router.get(
+    "",
+    response_model=Page[AuditEventRead],
+    responses=error_responses(401, 403, 422, 429),
+    dependencies=[
+        Depends(
+            per_principal("audit-events", "rate_limit_audit_events_per_minute", staff_only=True)
+        )
+    ],
+)
 async def list_audit_events(
     service: AuditLogServiceDep,
     actor: AuditReader,
     customer_id: uuid.UUID | None = None,
-    actor_id: Annotated[str | None, Query(max_length=64)] = None,
+    actor_id: Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")] = None,
     action: AuditAction | None = None,
-    occurred_from: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    occurred_to: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    occurred_from: Annotated[IsoAwareDateTime | None, Query(alias="from")] = None,
+    occurred_to: Annotated[IsoAwareDateTime | None, Query(alias="to")] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> Page[AuditEventRead]:

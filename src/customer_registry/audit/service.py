@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any
@@ -18,6 +19,8 @@ from customer_registry.core.pagination import InvalidCursor, Page, decode_cursor
 from customer_registry.models import AuditAction
 from customer_registry.models.base import utcnow
 
+# An event id in a cursor: digits only, and small enough for a BIGINT.
+_EVENT_ID = re.compile(r"[0-9]{1,18}")
 # Reading the audit log is itself an audited read of this entity.
 AUDIT_ENTITY = "audit_events"
 
@@ -111,7 +114,7 @@ class AuditLogService:
         after_id = None
         if cursor is not None:
             (value,) = decode_cursor(cursor, 1)
-            if not value.isdigit():
+            if not _EVENT_ID.fullmatch(value):
                 raise InvalidCursor("The cursor is not one this service issued.")
             after_id = int(value)
         events = await self.trail.repository.list(

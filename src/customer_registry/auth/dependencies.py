@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from customer_registry.accounts.repository import UserRepository
+from customer_registry.accounts.repository import RevokedTokenRepository, UserRepository
 from customer_registry.auth.api_keys import ApiKeyHasher, prefix_of
 from customer_registry.auth.principal import (
     API_KEY_PERMISSIONS,
@@ -25,7 +25,7 @@ from customer_registry.auth.principal import (
     Permission,
     Principal,
 )
-from customer_registry.auth.tokens import InvalidToken, TokenCodec
+from customer_registry.auth.tokens import InvalidToken, TokenClaims, TokenCodec
 from customer_registry.core.database import SessionDep
 from customer_registry.core.errors import Forbidden, Unauthorized
 from customer_registry.models import ActorType, DataSource, RecipientRole, Role
@@ -57,6 +57,7 @@ async def _principal_from_token(request: Request, session: AsyncSession, token: 
         user_id = uuid.UUID(claims.subject)
     except (InvalidToken, ValueError) as error:
         raise Unauthorized(INVALID_CREDENTIALS) from error
+    await ensure_not_revoked(session, claims)
     user = await UserRepository(session).get(user_id)
     # A disabled account, or one without its confidentiality commitment (R16), is refused
     # even with a token that was issued before the change.
@@ -66,6 +67,12 @@ async def _principal_from_token(request: Request, session: AsyncSession, token: 
     return Principal(
         kind=ActorType.user, id=str(user.id), role=role, permissions=ROLE_PERMISSIONS[role]
     )
+
+
+async def ensure_not_revoked(session: AsyncSession, claims: TokenClaims) -> None:
+    """401 for a token that was logged out (`POST /api/v1/auth/logout`)."""
+    if await RevokedTokenRepository(session).is_revoked(claims.token_id):
+        raise Unauthorized(INVALID_CREDENTIALS)
 
 
 async def _principal_from_api_key(

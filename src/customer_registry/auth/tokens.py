@@ -81,5 +81,5 @@ class TokenCodec:
                 issued_at=dt.datetime.fromtimestamp(int(payload["iat"]), dt.UTC),
                 expires_at=dt.datetime.fromtimestamp(int(payload["exp"]), dt.UTC),
             )
-        except (JWTError, KeyError, TypeError, ValueError) as error:
+        except (JWTError, KeyError, TypeError, ValueError, OverflowError, OSError) as error:
             raise InvalidToken(str(error)) from error

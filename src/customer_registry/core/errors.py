@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://customer-registry.invalid/problems/"
@@ -155,6 +156,19 @@ _STATUS_CODES = {
 }
 
 
+FASTAPI_BODY_PARSE_ERROR = "There was an error parsing the body"
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render every error, expected or not, as problem+json."""
 
@@ -177,10 +191,24 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400 and exc.detail == FASTAPI_BODY_PARSE_ERROR:
+            # A body that is not even text (invalid UTF-8) is invalid input like malformed
+            # JSON, which FastAPI already answers with 422.
+            return problem_response(
+                request,
+                422,
+                "validation-error",
+                "Invalid request",
+                "The request body could not be parsed.",
+                errors=[{"loc": ["body"], "msg": "cannot be parsed", "type": "body_invalid"}],
+            )
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(request))
         code = _STATUS_CODES.get(exc.status_code, "error")
         title = code.replace("-", " ").capitalize()
         detail = exc.detail if isinstance(exc.detail, str) else None
-        return problem_response(request, exc.status_code, code, title, detail, headers=exc.headers)
+        return problem_response(request, exc.status_code, code, title, detail, headers=headers)
 
     async def on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         # The exception's message may quote personal data (a driver error names the

@@ -1,4 +1,4 @@
-"""ASGI middleware: a request id on every request and response; a log line and metrics."""
+"""ASGI middleware: request ids, a log line and metrics per request, and bounded input."""
 
 from __future__ import annotations
 
@@ -6,10 +6,14 @@ import logging
 import re
 import time
 import uuid
+from urllib.parse import parse_qsl
 
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from customer_registry.core.errors import problem_response
 from customer_registry.core.logs import ACCESS_LOGGER
 from customer_registry.core.metrics import observe_request
 
@@ -111,3 +115,114 @@ class RequestLogMiddleware:
                     "principal_id": state.get("principal_id"),
                 },
             )
+
+
+class RequestBodyTooLarge(HTTPException):
+    """The body grew past the limit while it was read."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"The request body is larger than {max_bytes} bytes.")
+
+
+class BodySizeLimitMiddleware:
+    """Refuses request bodies over `max_bytes` with 413, whether declared or streamed.
+
+    A `Content-Length` over the limit is refused before anything is read; a chunked body
+    is counted as it arrives and refused as soon as it passes the limit, so that no
+    request can make the service buffer more than the limit.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
+                await self._refuse(scope, receive, send)
+                return
+        received = 0
+        response_started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise RequestBodyTooLarge(self.max_bytes)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except RequestBodyTooLarge:
+            if response_started:
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            Request(scope),
+            413,
+            "payload-too-large",
+            "Request body too large",
+            f"The request body is larger than {self.max_bytes} bytes.",
+        )
+        await response(scope, receive, send)
+
+
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class ControlCharacterGuardMiddleware:
+    """422 for control characters (NUL included) in the path or any query parameter.
+
+    Text in request bodies is checked by the schemas (core/validation.py); this catches the
+    rest at the boundary, so that no such byte ever reaches the database.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        location = self._offending_location(scope)
+        if location is None:
+            await self.app(scope, receive, send)
+            return
+        response = problem_response(
+            Request(scope),
+            422,
+            "validation-error",
+            "Invalid request",
+            "The request does not match the schema; see errors.",
+            errors=[
+                {
+                    "loc": location,
+                    "msg": "must not contain control characters",
+                    "type": "value_error",
+                }
+            ],
+        )
+        await response(scope, receive, send)
+
+    @staticmethod
+    def _offending_location(scope: Scope) -> list[str | int] | None:
+        if _CONTROL_CHARACTER.search(scope["path"]):
+            return ["path"]
+        query = scope["query_string"].decode("latin-1")
+        for name, value in parse_qsl(query, keep_blank_values=True):
+            if _CONTROL_CHARACTER.search(name) or _CONTROL_CHARACTER.search(value):
+                return ["query", _CONTROL_CHARACTER.sub("", name)]
+        return None

@@ -23,7 +23,11 @@ LimitQuery = Annotated[
 ]
 CursorQuery = Annotated[
     str | None,
-    Query(max_length=200, description="The `next_cursor` of the previous page."),
+    Query(
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The `next_cursor` of the previous page.",
+    ),
 ]
 
 

@@ -108,7 +108,12 @@ async def list_customers(
     ] = None,
     type: CustomerType | None = None,
     email: Annotated[
-        str | None, Query(max_length=254, description="Exact e-mail, any letter case.")
+        str | None,
+        Query(
+            max_length=254,
+            pattern=r"^[^\x00-\x1f\x7f]+$",
+            description="Exact e-mail, any letter case.",
+        ),
     ] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
 from customer_registry.consents.schemas import ConsentSummary
-from customer_registry.core.validation import Text100, Text200
+from customer_registry.core.validation import ExactBool, IsoDate, Text100, Text200
 from customer_registry.customers.validation import BusinessId, CountryCode, PhoneNumber, PostalCode
 from customer_registry.models import Customer, CustomerType, DataSource, Language, LegalBasis
 
@@ -92,11 +92,11 @@ class CustomerCreate(BaseModel):
     language: Language = Language.fi
     legal_basis: LegalBasis = LegalBasis.contract
     source: DataSource
-    relationship_started_on: dt.date | None = Field(
+    relationship_started_on: IsoDate | None = Field(
         default=None, description="Today when not given."
     )
-    relationship_ended_on: dt.date | None = None
-    is_contact_person: bool = Field(
+    relationship_ended_on: IsoDate | None = None
+    is_contact_person: ExactBool = Field(
         default=False,
         description="Whether the person is an active contact person of their organisation; "
         "erasure is blocked meanwhile (R25).",
@@ -131,9 +131,9 @@ class CustomerUpdate(BaseModel):
     source: DataSource | None = Field(
         default=None, description="Where this change came from (R10)."
     )
-    relationship_started_on: dt.date | None = None
-    relationship_ended_on: dt.date | None = None
-    is_contact_person: bool | None = None
+    relationship_started_on: IsoDate | None = None
+    relationship_ended_on: IsoDate | None = None
+    is_contact_person: ExactBool | None = None
 
     @model_validator(mode="after")
     def _required_fields_not_cleared(self) -> Self:

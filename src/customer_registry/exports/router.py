@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Depends, Query
 from fastapi.responses import StreamingResponse
 
 from customer_registry.auth.dependencies import LabelsExporter
+from customer_registry.auth.rate_limit import per_principal
 from customer_registry.core.errors import error_responses
 from customer_registry.core.routing import documented_router
 from customer_registry.exports.repository import LabelFilters
@@ -28,8 +29,11 @@ router = documented_router(prefix="/api/v1/exports", tags=["exports"])
                 "application/pdf": {"schema": {"type": "string", "format": "binary"}},
             },
         },
-        **error_responses(401, 403, 422),
+        **error_responses(401, 403, 422, 429),
     },
+    dependencies=[
+        Depends(per_principal("exports", "rate_limit_exports_per_minute", staff_only=True))
+    ],
 )
 async def export_mailing_labels(
     export: MailingLabelExportDep,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from customer_registry.auth.dependencies import GdprRequestHandler, GdprRequestSubmitter
+from customer_registry.auth.rate_limit import per_principal
 from customer_registry.core.errors import error_responses
 from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
 from customer_registry.core.routing import documented_router
@@ -28,6 +29,10 @@ from customer_registry.models import RequestStatus, RequestType
 router = documented_router(prefix="/api/v1/gdpr-requests", tags=["gdpr-requests"])
 
 _CHANGE_ERRORS = error_responses(401, 403, 404, 409, 422)
+# Reports and archives are expensive: a few a minute per principal.
+_EXPORT_RATE_LIMIT = Depends(
+    per_principal("exports", "rate_limit_exports_per_minute", staff_only=True)
+)
 
 
 @router.post(
@@ -130,8 +135,9 @@ async def refuse_request(
             "description": "The access report (R19): JSON or an HTML document for the person.",
             "content": {"application/json": {}, "text/html": {}},
         },
-        **error_responses(401, 403, 404, 409, 410, 422),
+        **error_responses(401, 403, 404, 409, 410, 422, 429),
     },
+    dependencies=[_EXPORT_RATE_LIMIT],
 )
 async def access_report(
     request_id: uuid.UUID,
@@ -163,8 +169,9 @@ async def access_report(
             "description": "A zip of data.json and one CSV per table (R21).",
             "content": {"application/zip": {}},
         },
-        **error_responses(401, 403, 404, 409, 410, 422),
+        **error_responses(401, 403, 404, 409, 410, 422, 429),
     },
+    dependencies=[_EXPORT_RATE_LIMIT],
 )
 async def portability_archive(
     request_id: uuid.UUID, service: GdprRequestServiceDep, actor: GdprRequestHandler

@@ -1,7 +1,7 @@
 """All ORM models, imported here so that metadata is complete wherever it is used."""
 
 from customer_registry.models.account import Role, User
-from customer_registry.models.audit import ActorType, AuditAction, AuditEvent
+from customer_registry.models.audit import ActorType, AuditAction, AuditChainEntry, AuditEvent
 from customer_registry.models.base import Base
 from customer_registry.models.consent import (
     ConsentChannel,
@@ -41,11 +41,13 @@ from customer_registry.models.partner import (
     Recipient,
     RecipientRole,
 )
+from customer_registry.models.security import LoginFailure, RateLimitCounter, RevokedToken
 
 __all__ = [
     "ActorType",
     "ApiKey",
     "AuditAction",
+    "AuditChainEntry",
     "AuditEvent",
     "Base",
     "ConsentChannel",
@@ -62,12 +64,14 @@ __all__ = [
     "InvoiceStatusChange",
     "Language",
     "LegalBasis",
+    "LoginFailure",
     "NoticeKind",
     "Order",
     "OrderChannel",
     "OrderLine",
     "OrderStatus",
     "Purpose",
+    "RateLimitCounter",
     "Recipient",
     "RecipientNotice",
     "RecipientRole",
@@ -75,6 +79,7 @@ __all__ = [
     "RequestLanguage",
     "RequestStatus",
     "RequestType",
+    "RevokedToken",
     "Role",
     "User",
     "VerificationMethod",

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from enum import StrEnum
 
-from sqlalchemy import JSON, Index, String
+from sqlalchemy import CHAR, JSON, BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from customer_registry.models.base import Base, BigIntegerKey, utcnow
@@ -22,6 +22,8 @@ class AuditAction(StrEnum):
     login_failed = "login_failed"
     restrict = "restrict"
     release = "release"
+    login_throttled = "login_throttled"
+    logout = "logout"
 
 
 class ActorType(StrEnum):
@@ -53,3 +55,18 @@ class AuditEvent(Base):
         Index("ix_audit_events_customer_id", "customer_id", "id"),
         Index("ix_audit_events_occurred_at", "occurred_at"),
     )
+
+
+class AuditChainEntry(Base):
+    """One link of the hash chain that seals audit events in order (append-only).
+
+    `hash` is sha256(previous hash || canonical encoding of the event), hex; see
+    `customer_registry.audit.chain`.
+    """
+
+    __tablename__ = "audit_chain"
+
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    event_id: Mapped[int] = mapped_column(BigIntegerKey, ForeignKey("audit_events.id"), unique=True)
+    hash: Mapped[str] = mapped_column(CHAR(64))
+    sealed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

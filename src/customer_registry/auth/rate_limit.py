@@ -1,0 +1,148 @@
+"""Per-principal rate limits for expensive endpoints, counted in the database.
+
+Fixed windows: each (limit, subject, window) has one counter row, incremented with an
+atomic upsert, so the limit holds across any number of processes. A request over the limit
+gets 429 with `Retry-After` (the seconds until the window ends).
+
+Use it on a route with `dependencies=[Depends(per_principal(NAME, SETTING))]`, where SETTING
+is the `Settings` attribute that holds the requests allowed per minute; for example an
+export or report endpoint:
+
+    EXPORT_LIMIT = Depends(per_principal("exports", "rate_limit_exports_per_minute"))
+
+    @router.get("/exports", dependencies=[EXPORT_LIMIT], responses=error_responses(..., 429))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from customer_registry.auth.dependencies import (
+    client_address,
+    get_principal,
+    get_staff_principal,
+)
+from customer_registry.auth.principal import Principal
+from customer_registry.core.database import SessionDep
+from customer_registry.core.errors import RegistryError
+from customer_registry.models import RateLimitCounter
+
+WINDOW_SECONDS = 60
+
+
+class TooManyRequests(RegistryError):
+    status_code = 429
+    code = "too-many-requests"
+    title = "Too many requests"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(
+            "Too many requests to this endpoint; try again later.",
+            headers={"Retry-After": str(retry_after_seconds)},
+        )
+
+
+class RateLimitRepository:
+    """The counters; on PostgreSQL in a short transaction of their own."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def hit(self, bucket: str, window_start: int) -> int:
+        """Count one request in the window; the count including it."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            # Its own transaction: the counter row is not locked for the whole request.
+            engine = self.session.bind
+            assert isinstance(engine, AsyncEngine)
+            async with engine.connect() as connection:
+                hits = await self._upsert(connection, postgresql.insert, bucket, window_start)
+                await connection.commit()
+                return hits
+        # SQLite serialises writers anyway: count inside the request's own transaction.
+        connection = await self.session.connection()
+        return await self._upsert(connection, sqlite.insert, bucket, window_start)
+
+    @staticmethod
+    async def _upsert(
+        connection: AsyncConnection, insert: Any, bucket: str, window_start: int
+    ) -> int:
+        statement = insert(RateLimitCounter).values(
+            bucket=bucket, window_start=window_start, hits=1
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["bucket", "window_start"],
+            set_={"hits": RateLimitCounter.hits + 1},
+        ).returning(RateLimitCounter.hits)
+        hits = int((await connection.execute(statement)).scalar_one())
+        if hits == 1:
+            # The first request of a window clears the windows that have ended.
+            await connection.execute(
+                delete(RateLimitCounter).where(RateLimitCounter.window_start < window_start)
+            )
+        return hits
+
+
+async def enforce(session: AsyncSession, name: str, subject: str, per_minute: int) -> None:
+    """429 when `subject` has made more than `per_minute` requests to `name` this minute."""
+    now = time.time()
+    window_start = int(now // WINDOW_SECONDS) * WINDOW_SECONDS
+    # Hashed, so that no principal id or address is stored as such.
+    bucket = f"{name}:{hashlib.sha256(subject.encode()).hexdigest()}"
+    hits = await RateLimitRepository(session).hit(bucket, window_start)
+    if hits > per_minute:
+        raise TooManyRequests(max(1, math.ceil(window_start + WINDOW_SECONDS - now)))
+
+
+def _per_minute(request: Request, setting: str) -> int:
+    value = getattr(request.app.state.settings, setting)
+    assert isinstance(value, int)
+    return value
+
+
+def per_principal(
+    name: str, setting: str, *, staff_only: bool = False
+) -> Callable[..., Awaitable[None]]:
+    """A dependency limiting each authenticated principal (after authentication: 401 first).
+
+    `staff_only` for routes that take bearer tokens only, so that the route still documents
+    (and accepts) no API key.
+    """
+
+    async def any_principal(
+        request: Request,
+        session: SessionDep,
+        principal: Annotated[Principal, Depends(get_principal)],
+    ) -> None:
+        await enforce(session, name, _subject(principal), _per_minute(request, setting))
+
+    async def staff_principal(
+        request: Request,
+        session: SessionDep,
+        principal: Annotated[Principal, Depends(get_staff_principal)],
+    ) -> None:
+        await enforce(session, name, _subject(principal), _per_minute(request, setting))
+
+    return staff_principal if staff_only else any_principal
+
+
+def _subject(principal: Principal) -> str:
+    return f"{principal.kind.value}:{principal.id}"
+
+
+def per_client_address(name: str, setting: str) -> Callable[..., Awaitable[None]]:
+    """A dependency limiting each client address, for endpoints used before authentication."""
+
+    async def dependency(request: Request, session: SessionDep) -> None:
+        subject = client_address(request) or "unknown"
+        await enforce(session, name, subject, _per_minute(request, setting))
+
+    return dependency
