@@ -109,6 +109,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("DELETE", "/api/v1/customers/{customer_id}/restriction"): AUDITORS,
     ("GET", "/api/v1/exports/mailing-labels"): AUDITORS,
     ("GET", "/api/v1/statistics/customers"): ALL_STAFF,
+    ("GET", "/api/v1/statistics/orders"): ALL_STAFF,
     ("POST", "/api/v1/address-updates"): ADMINS,
     # Data-subject requests: registered by staff and the web shop, handled by the privacy
     # officer
