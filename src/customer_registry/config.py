@@ -106,6 +106,12 @@ class Settings(BaseSettings):
     )
     mailing_label_batch_size: Annotated[int, Field(ge=1, le=10_000)] = 1000
     address_update_max_bytes: Annotated[int, Field(ge=1024, le=100 * 1024 * 1024)] = 10 << 20
+    erasure_log_file: Path | None = Field(
+        default=None,
+        description="The append-only log of erased customers, kept outside the database and "
+        "its backups and replayed after a restore; next to the database file by default, "
+        "required in production.",
+    )
 
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:
@@ -127,6 +133,11 @@ class Settings(BaseSettings):
             if "*" in self.cors_origins:
                 raise ValueError(
                     "CUSTOMER_REGISTRY_CORS_ORIGINS may not be * in production; list the origins"
+                )
+            if self.erasure_log_file is None:
+                raise ValueError(
+                    "CUSTOMER_REGISTRY_ERASURE_LOG_FILE is required in production: a file on "
+                    "storage that database backups and restores do not touch"
                 )
         if (
             self.metrics_token is not None
@@ -182,6 +193,15 @@ class Settings(BaseSettings):
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
         return _load_or_create_secret(self.default_secret_file())
+
+    def erasure_log_path(self) -> Path:
+        """The erasure log file: configured, or next to the SQLite file, or in the cwd."""
+        if self.erasure_log_file is not None:
+            return self.erasure_log_file
+        database_file = self.sqlite_path
+        if database_file is not None:
+            return database_file.with_name(database_file.name + ".erasures.jsonl")
+        return Path("customer_registry.erasures.jsonl")
 
 
 def _load_or_create_secret(path: Path) -> str:

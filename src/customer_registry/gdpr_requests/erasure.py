@@ -11,6 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.config import Settings
+from customer_registry.erasure_log.recorder import record_erasure
 from customer_registry.models import Customer, GdprRequest
 from customer_registry.models.base import utcnow
 
@@ -94,6 +95,7 @@ class Eraser:
             if not kept:
                 await self._forget_requesters(customer.id)
             await self.session.refresh(customer)
+        await record_erasure(self.session, self.settings, customer, erased)
         return erased
 
     async def _forget_requesters(self, customer_id: uuid.UUID) -> None:
