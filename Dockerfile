@@ -16,7 +16,8 @@ LABEL org.opencontainers.image.title="customer-registry" \
       org.opencontainers.image.description="An audited GDPR customer register" \
       org.opencontainers.image.licenses="MIT"
 RUN groupadd --system --gid 10001 registry \
-    && useradd --system --create-home --uid 10001 --gid 10001 --shell /usr/sbin/nologin registry
+    && useradd --system --create-home --uid 10001 --gid 10001 --shell /usr/sbin/nologin registry \
+    && install -d -o 10001 -g 10001 -m 0700 /var/lib/customer-registry/erasure-log
 COPY --from=build /opt/venv /opt/venv
 ENV PATH="/opt/venv/bin:$PATH" \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -31,7 +32,9 @@ EXPOSE 8000
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=4).status == 200 else 1)"]
-# Migrations first, then the API (CUSTOMER_REGISTRY_DATABASE_URL and _SECRET_KEY are
-# required). With several replicas, run `customer-registry migrate` once as a separate job
-# and start the replicas with the `serve` part only.
+# Migrations first, then the API (CUSTOMER_REGISTRY_DATABASE_URL, _SECRET_KEY and
+# _ERASURE_LOG_FILE are required; mount a volume at /var/lib/customer-registry/erasure-log
+# that database backups and restores do not touch). With several replicas, run
+# `customer-registry migrate` once as a separate job and start the replicas with the
+# `serve` part only.
 CMD ["sh", "-c", "customer-registry migrate && exec customer-registry serve --host 0.0.0.0 --port 8000 --workers \"${WEB_CONCURRENCY}\""]

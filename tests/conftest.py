@@ -90,8 +90,12 @@ async def database_url(template_database: str, tmp_path: Path) -> AsyncIterator[
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, secret_key=SecretStr(TEST_SECRET))
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        secret_key=SecretStr(TEST_SECRET),
+        erasure_log_file=tmp_path / "erasures.jsonl",
+    )
 
 
 @pytest.fixture

@@ -110,6 +110,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("DELETE", "/api/v1/customers/{customer_id}/restriction"): AUDITORS,
     ("GET", "/api/v1/exports/mailing-labels"): AUDITORS,
     ("GET", "/api/v1/statistics/customers"): ALL_STAFF,
+    ("GET", "/api/v1/statistics/orders"): ALL_STAFF,
     ("POST", "/api/v1/address-updates"): ADMINS,
     # Rectified and erased customers, for the recipients that hold their data (Art. 19)
     ("GET", "/api/v1/recipient-notices"): FINANCE_KEYS | {WEB_SHOP},

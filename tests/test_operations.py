@@ -417,6 +417,7 @@ class TestProductionSettings:
             "database_url": "postgresql+asyncpg://registry@db.example/registry",
             "secret_key": SecretStr(TEST_SECRET),
             "secret_key_file": Path("/nonexistent/customer_registry.secret"),
+            "erasure_log_file": Path("/srv/erasure-log/erasures.jsonl"),
         }
         values.update(overrides)
         return Settings(**values)
@@ -436,6 +437,7 @@ class TestProductionSettings:
             ({"database_echo": True}, "DATABASE_ECHO"),
             ({"metrics_token": SecretStr("short")}, "METRICS_TOKEN must be at least"),
             ({"trusted_proxies": ["proxy.example"]}, "not an IP address"),
+            ({"erasure_log_file": None}, "ERASURE_LOG_FILE is required in production"),
         ],
     )
     def test_refusals(self, overrides: dict[str, Any], message: str) -> None:

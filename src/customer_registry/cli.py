@@ -203,6 +203,39 @@ def command_retention_run(arguments: argparse.Namespace) -> None:
         print(f"  blocked {blocked.customer_id}: {', '.join(blocked.blockers)}")  # noqa: T201
 
 
+def command_erasures_replay(arguments: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from customer_registry.core.database import create_engine, create_session_factory
+    from customer_registry.erasure_log.journal import ErasureLogError, read
+    from customer_registry.erasure_log.replay import ReplayReport, replay_log
+
+    settings = _settings()
+    path = Path(arguments.log) if arguments.log else settings.erasure_log_path()
+    try:
+        log = read(path)
+    except ErasureLogError as error:
+        raise CommandError(str(error)) from None
+    _prepare_database(settings)
+
+    async def run() -> ReplayReport:
+        engine = create_engine(settings)
+        try:
+            with Progress("erasure replay") as progress:
+                return await replay_log(
+                    create_session_factory(engine),
+                    settings,
+                    log,
+                    path,
+                    dry_run=arguments.dry_run,
+                    progress=progress,
+                )
+        finally:
+            await engine.dispose()
+
+    print(asyncio.run(run()).describe())  # noqa: T201
+
+
 def command_purge_idempotency_keys(_arguments: argparse.Namespace) -> None:
     from customer_registry.core.database import create_engine, create_session_factory
     from customer_registry.idempotency.service import purge_expired
@@ -407,6 +440,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="report what would be erased, change nothing"
     )
     retention_run.set_defaults(handler=command_retention_run)
+
+    erasures = commands.add_parser(
+        "erasures",
+        help="the erasure log kept outside the database",
+        description="The erasure log: every complete erasure, kept in "
+        "CUSTOMER_REGISTRY_ERASURE_LOG_FILE outside the database and its backups.",
+    )
+    erasures_commands = erasures.add_subparsers(
+        dest="erasures_command", required=True, metavar="COMMAND"
+    )
+    erasures_replay = erasures_commands.add_parser(
+        "replay",
+        help="after a restore, erase again every logged customer whose data is back",
+        description="After restoring a database backup, erase again every customer in the "
+        "erasure log whose personal data the restored database holds. Each customer is "
+        "erased in its own transaction: safe to interrupt and to run again.",
+    )
+    erasures_replay.add_argument(
+        "--log", help="the erasure log file (CUSTOMER_REGISTRY_ERASURE_LOG_FILE by default)"
+    )
+    erasures_replay.add_argument(
+        "--dry-run", action="store_true", help="report what would be erased, change nothing"
+    )
+    erasures_replay.set_defaults(handler=command_erasures_replay)
 
     purge = commands.add_parser(
         "purge-idempotency-keys",

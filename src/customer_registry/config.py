@@ -112,6 +112,12 @@ class Settings(BaseSettings):
     rate_limit_audit_events_per_minute: Annotated[int, Field(ge=1)] = 120
     rate_limit_login_per_minute: Annotated[int, Field(ge=1)] = 60
     rate_limit_exports_per_minute: Annotated[int, Field(ge=1)] = 10
+    erasure_log_file: Path | None = Field(
+        default=None,
+        description="The append-only log of erased customers, kept outside the database and "
+        "its backups and replayed after a restore; next to the database file by default, "
+        "required in production.",
+    )
 
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:
@@ -133,6 +139,11 @@ class Settings(BaseSettings):
             if "*" in self.cors_origins:
                 raise ValueError(
                     "CUSTOMER_REGISTRY_CORS_ORIGINS may not be * in production; list the origins"
+                )
+            if self.erasure_log_file is None:
+                raise ValueError(
+                    "CUSTOMER_REGISTRY_ERASURE_LOG_FILE is required in production: a file on "
+                    "storage that database backups and restores do not touch"
                 )
         if (
             self.metrics_token is not None
@@ -188,6 +199,15 @@ class Settings(BaseSettings):
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
         return _load_or_create_secret(self.default_secret_file())
+
+    def erasure_log_path(self) -> Path:
+        """The erasure log file: configured, or next to the SQLite file, or in the cwd."""
+        if self.erasure_log_file is not None:
+            return self.erasure_log_file
+        database_file = self.sqlite_path
+        if database_file is not None:
+            return database_file.with_name(database_file.name + ".erasures.jsonl")
+        return Path("customer_registry.erasures.jsonl")
 
 
 def _load_or_create_secret(path: Path) -> str:

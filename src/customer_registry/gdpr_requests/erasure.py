@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.auth.principal import Actor
 from customer_registry.config import Settings
+from customer_registry.erasure_log.recorder import record_erasure
 from customer_registry.gdpr_requests.deadlines import today_in_finland
 from customer_registry.models import (
     ConsentEvent,
@@ -184,6 +185,7 @@ class Eraser:
         if kept != set(PERSONAL_COLUMNS):
             await self._forget_free_text(customer.id, requests_too=not kept)
         await self.session.refresh(customer)
+        await record_erasure(self.session, self.settings, customer, erased)
         return erased
 
     async def _forget_free_text(self, customer_id: uuid.UUID, *, requests_too: bool) -> None:

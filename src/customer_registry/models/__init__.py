@@ -16,6 +16,7 @@ from customer_registry.models.customer import (
     Language,
     LegalBasis,
 )
+from customer_registry.models.erasure_log import ErasureLogEntry
 from customer_registry.models.gdpr_request import (
     GdprRequest,
     RequestChannel,
@@ -58,6 +59,7 @@ __all__ = [
     "DataSource",
     "Disclosure",
     "DisclosurePurpose",
+    "ErasureLogEntry",
     "GdprRequest",
     "IdempotencyKey",
     "InvoiceStatus",

@@ -9,7 +9,7 @@ from fastapi import Query
 from customer_registry.auth.dependencies import StatisticsReader
 from customer_registry.core.errors import error_responses
 from customer_registry.core.routing import documented_router
-from customer_registry.statistics.schemas import CustomerStatistics
+from customer_registry.statistics.schemas import CustomerStatistics, OrderStatistics
 from customer_registry.statistics.service import StatisticsServiceDep
 
 router = documented_router(prefix="/api/v1/statistics", tags=["statistics"])
@@ -32,3 +32,21 @@ async def customer_statistics(
     the rest. Restricted customers are left out.
     """
     return await service.customers(actor, months=months)
+
+
+@router.get("/orders", response_model=OrderStatistics, responses=error_responses(401, 403, 422))
+async def order_statistics(
+    service: StatisticsServiceDep,
+    actor: StatisticsReader,
+    months: Annotated[
+        int, Query(ge=1, le=120, description="How many months, up to this one, to show.")
+    ] = 24,
+) -> OrderStatistics:
+    """Orders and revenue (without VAT) per month and per channel, for each currency.
+
+    A cell whose orders come from fewer than 5 distinct customers is shown as suppressed,
+    with no count and no revenue; further cells are suppressed where the hidden ones could
+    otherwise be worked out from the rest. Cancelled orders and restricted customers are
+    left out.
+    """
+    return await service.orders(actor, months=months)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import BaseModel, Field
 
 from customer_registry.statistics.suppression import Count
@@ -36,3 +38,39 @@ class CustomerStatistics(BaseModel):
         "`no_address` for the rest."
     )
     relationships_by_month: list[MonthCount]
+
+
+class OrderCell(BaseModel):
+    """Orders of one month or one channel: nothing is shown when the cell is suppressed."""
+
+    key: str = Field(examples=["2026-11", "web_shop"])
+    suppressed: bool
+    customers: int | None = Field(
+        description="Distinct customers who ordered; null when suppressed."
+    )
+    orders: int | None = Field(description="Null when suppressed.")
+    revenue: Decimal | None = Field(
+        description="Sum of the orders' totals without VAT, in the currency; null when suppressed.",
+        examples=["1234.50"],
+    )
+
+
+class CurrencyOrderStatistics(BaseModel):
+    """The orders placed in one currency (amounts of different currencies are never added)."""
+
+    currency: str = Field(examples=["EUR"])
+    orders_by_month: list[OrderCell]
+    orders_by_channel: list[OrderCell] = Field(
+        description="Over the same months as `orders_by_month`."
+    )
+
+
+class OrderStatistics(BaseModel):
+    """Orders and revenue per month and per channel.
+
+    Cancelled orders are left out altogether (an order cancelled is no sale); returned ones
+    count. Restricted customers' orders are left out; anonymised customers' orders count.
+    """
+
+    minimum_cell_size: int
+    currencies: list[CurrencyOrderStatistics]

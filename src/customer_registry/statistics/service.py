@@ -1,31 +1,56 @@
 """Statistics of the register (R2, R3).
 
 Each breakdown is counted in the database and passed through `suppress`, so no cell under
-the minimum is ever shown. Order aggregates (orders and revenue per month and channel) plug
-in beside `customers` as their own method and endpoint, counting *people* per cell for the
-suppression and leaving out restricted customers with `not_restricted()`.
+the minimum is ever shown. Order aggregates (orders and revenue per month and channel) count
+distinct *people* per cell for the suppression, and hide a cell's orders and revenue with
+its head count; restricted customers are left out with `not_restricted()`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Annotated
 
 from fastapi import Depends
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.audit.service import AuditTrail
 from customer_registry.auth.principal import Actor
 from customer_registry.core.database import SessionDep
 from customer_registry.customers.predicates import not_restricted
-from customer_registry.models import AuditAction, Customer, CustomerType, Language
+from customer_registry.models import (
+    AuditAction,
+    Customer,
+    CustomerType,
+    Language,
+    Order,
+    OrderChannel,
+    OrderStatus,
+)
 from customer_registry.models.base import utcnow
-from customer_registry.statistics.repository import StatisticsRepository
-from customer_registry.statistics.schemas import CustomerStatistics, GroupCount, MonthCount
-from customer_registry.statistics.suppression import MINIMUM_CELL_SIZE, suppress
+from customer_registry.orders.money import from_cents
+from customer_registry.statistics.repository import (
+    Grouping,
+    OrderTotals,
+    StatisticsRepository,
+    month_of,
+)
+from customer_registry.statistics.schemas import (
+    CurrencyOrderStatistics,
+    CustomerStatistics,
+    GroupCount,
+    MonthCount,
+    OrderCell,
+    OrderStatistics,
+)
+from customer_registry.statistics.suppression import (
+    MINIMUM_CELL_SIZE,
+    suppress,
+    suppress_overlapping,
+)
 
 STATISTICS_ENTITY = "statistics"
 HOME_COUNTRY = "FI"
@@ -44,6 +69,10 @@ def _month_keys(today: dt.date, months: int) -> list[str]:
         keys.append(f"{year:04d}-{month:02d}")
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     return keys[::-1]
+
+
+def _first_of_next_month(day: dt.date) -> dt.date:
+    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
 class StatisticsService:
@@ -95,6 +124,70 @@ class StatisticsService:
                 for key in month_keys
             ],
         )
+
+    async def orders(self, actor: Actor, *, months: int) -> OrderStatistics:
+        today = utcnow().date()
+        month_keys = _month_keys(today, months)
+        included = [
+            not_restricted(),
+            Order.status != OrderStatus.cancelled.value,
+            Order.ordered_on >= dt.date.fromisoformat(month_keys[0] + "-01"),
+            Order.ordered_on < _first_of_next_month(today),
+        ]
+        channels = [channel.value for channel in OrderChannel]
+        by_month = await self.statistics.order_totals(included, month_of(Order.ordered_on))
+        by_channel = await self.statistics.order_totals(included, Order.channel)
+        currencies = sorted({totals.currency for totals in by_month})
+        result = []
+        for currency in currencies:
+            in_currency = [*included, Order.currency == currency]
+            result.append(
+                CurrencyOrderStatistics(
+                    currency=currency,
+                    orders_by_month=await self._order_cells(
+                        in_currency, month_of(Order.ordered_on), month_keys, by_month, currency
+                    ),
+                    orders_by_channel=await self._order_cells(
+                        in_currency, Order.channel, channels, by_channel, currency
+                    ),
+                )
+            )
+
+        await self.audit.record(
+            actor, AuditAction.read, STATISTICS_ENTITY, "orders", fields=["orders"]
+        )
+        return OrderStatistics(minimum_cell_size=MINIMUM_CELL_SIZE, currencies=result)
+
+    async def _order_cells(
+        self,
+        conditions: Sequence[ColumnElement[bool]],
+        group: Grouping,
+        keys: list[str],
+        totals: list[OrderTotals],
+        currency: str,
+    ) -> list[OrderCell]:
+        """One breakdown's cells in one currency, with every cell of too few people hidden."""
+        cells = {key: OrderTotals(currency, key, 0, 0, 0) for key in keys}
+        cells.update({row.key: row for row in totals if row.currency == currency})
+
+        async def people_in(hidden: Collection[str]) -> int:
+            return await self.statistics.order_people([*conditions, group.in_(list(hidden))])
+
+        hidden = await suppress_overlapping(
+            {key: row.people for key, row in cells.items()}, people_in
+        )
+        return [
+            OrderCell(key=key, suppressed=True, customers=None, orders=None, revenue=None)
+            if key in hidden
+            else OrderCell(
+                key=key,
+                suppressed=False,
+                customers=row.people,
+                orders=row.orders,
+                revenue=from_cents(row.net_cents),
+            )
+            for key, row in cells.items()
+        ]
 
 
 def get_statistics_service(session: SessionDep) -> StatisticsService:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 
 from pydantic import BaseModel, Field
 
@@ -34,3 +34,23 @@ def suppress(counts: Mapping[str, int]) -> dict[str, Count]:
         else Count(count=count, suppressed=False)
         for key, count in counts.items()
     }
+
+
+async def suppress_overlapping(
+    people: Mapping[str, int], people_in: Callable[[Collection[str]], Awaitable[int]]
+) -> set[str]:
+    """The keys to suppress in a breakdown where one person can fall in several cells.
+
+    A customer who orders in three months is in three cells, so the hidden cells' counts
+    cannot simply be added up: `people_in` counts the distinct people of a set of cells in
+    the database. Cells under the minimum are hidden; then, while the hidden cells together
+    hold 1-4 distinct people (whose figures the total would give away), the smallest shown
+    cell is hidden too.
+    """
+    hidden = {key for key, count in people.items() if count < MINIMUM_CELL_SIZE}
+    shown = sorted((count, key) for key, count in people.items() if key not in hidden)
+    while shown and sum(people[key] for key in hidden) > 0:
+        if await people_in(hidden) >= MINIMUM_CELL_SIZE:
+            break
+        hidden.add(shown.pop(0)[1])
+    return hidden
