@@ -88,7 +88,7 @@ async def recreate(url: str) -> None:
 async def seed(url: str, customers: int) -> None:
     from customer_registry.core.ids import uuid7
 
-    rng = random.Random(1)  # noqa: S311 - synthetic data, not secrets
+    rng = random.Random(1)
     now = dt.datetime.now(dt.UTC)
     today = now.date()
     connection = await asyncpg.connect(_plain(url))
@@ -209,7 +209,7 @@ def main() -> None:
         result = asyncio.run(
             export(arguments.database_url, arguments.export_only, arguments.batch_size)
         )
-        print(json.dumps(result))  # noqa: T201
+        print(json.dumps(result))
         return
 
     if not arguments.no_seed:
@@ -219,13 +219,11 @@ def main() -> None:
         asyncio.run(recreate(arguments.database_url))
         upgrade(arguments.database_url)
         asyncio.run(seed(arguments.database_url, arguments.customers))
-        print(  # noqa: T201
-            f"seeded {arguments.customers} customers in {time.perf_counter() - started:.1f} s"
-        )
+        print(f"seeded {arguments.customers} customers in {time.perf_counter() - started:.1f} s")
     formats = ["csv", "pdf"] if arguments.format == "both" else [arguments.format]
     for label_format in formats:
         # A fresh process per export, so that its peak memory is the export's own.
-        completed = subprocess.run(  # noqa: S603 - this script
+        completed = subprocess.run(
             [
                 sys.executable,
                 __file__,
@@ -240,7 +238,7 @@ def main() -> None:
             text=True,
             check=True,
         )
-        print(completed.stdout.strip())  # noqa: T201
+        print(completed.stdout.strip())
 
 
 if __name__ == "__main__":

@@ -63,5 +63,8 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int) -> Non
             log_config=logging_config(settings.log_level),
             log_level=settings.log_level.lower(),
             access_log=False,
+            # The fast event loop and HTTP parser of uvicorn[standard].
+            loop="uvloop",
+            http="httptools",
             **server_options(settings),
         )

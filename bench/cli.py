@@ -1,0 +1,196 @@
+"""`python -m bench`: seed, serve, load, and print the table with service/baseline ratios."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.database import BenchDatabase
+from bench.load import wrk_available
+from bench.runner import Bench, Options
+from bench.scenarios import PLANNED, SCENARIOS, Report, Row
+
+
+def build_parser() -> argparse.ArgumentParser:
+    available = "\n".join(f"  {key}  {item.title}" for key, item in SCENARIOS.items())
+    planned = "\n".join(f"  {key}  not yet available: {title}" for key, title in PLANNED.items())
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Benchmark the registry against a raw-asyncpg baseline on a dedicated "
+        "PostgreSQL database (created, seeded and dropped by this command).",
+        epilog=f"scenarios:\n{available}\n{planned}",
+    )
+    parser.add_argument(
+        "--scenario",
+        default=",".join(SCENARIOS),
+        help="comma-separated scenarios to run (default: every available one)",
+    )
+    parser.add_argument("--customers", type=int, default=100_000, help="customers to seed")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument("--connections", type=int, default=32, help="concurrent connections")
+    parser.add_argument(
+        "--login-connections", type=int, default=8, help="connections of the S4 login storm"
+    )
+    parser.add_argument("--duration", type=float, default=20, help="seconds per measurement")
+    parser.add_argument("--warmup", type=float, default=3, help="seconds of warm-up per server")
+    parser.add_argument(
+        "--postgres",
+        default="postgresql://postgres@127.0.0.1:5432",
+        help="PostgreSQL server URL, without a database name",
+    )
+    parser.add_argument("--database", default="registry_bench", help="database to create")
+    parser.add_argument(
+        "--keep-database", action="store_true", help="keep the database after the run"
+    )
+    parser.add_argument(
+        "--reuse-database",
+        action="store_true",
+        help="use a database kept by an earlier run with the same --customers (no seeding)",
+    )
+    parser.add_argument("--pool-size", type=int, default=16, help="connections per worker")
+    parser.add_argument(
+        "--load-generator",
+        choices=["auto", "wrk", "python"],
+        default="auto",
+        help="wrk when installed (auto), or the built-in Python generator",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    keys = [key.strip().lower() for key in arguments.scenario.split(",") if key.strip()]
+    for key in keys:
+        if key in PLANNED:
+            parser.error(f"scenario {key} is not yet available: {PLANNED[key]}")
+        if key not in SCENARIOS:
+            parser.error(f"unknown scenario {key}")
+    generator = arguments.load_generator
+    if generator == "auto":
+        generator = "wrk" if wrk_available() else "python"
+    elif generator == "wrk" and not wrk_available():
+        parser.error("wrk is not installed")
+    options = Options(
+        customers=arguments.customers,
+        workers=arguments.workers,
+        connections=arguments.connections,
+        login_connections=arguments.login_connections,
+        duration=arguments.duration,
+        warmup=arguments.warmup,
+        generator=generator,
+        pool_size=arguments.pool_size,
+        staff_accounts=4,
+    )
+    database = BenchDatabase(arguments.postgres.rstrip("/"), arguments.database)
+    with tempfile.TemporaryDirectory(prefix="bench-") as directory:
+        bench = Bench(options, database, Path(directory))
+        if arguments.reuse_database:
+            bench.staff = database.staff_accounts()
+            print(f"reusing database {database.name}", flush=True)
+        else:
+            database.create()
+            print(f"seeding {options.customers:,} customers into {database.name} ...", flush=True)
+            seconds = bench.prepare()
+            print(f"seeded in {seconds:.1f} s", flush=True)
+        try:
+            reports = []
+            for key in keys:
+                print(f"running {key}: {SCENARIOS[key].title} ...", flush=True)
+                reports.append(SCENARIOS[key].run(bench))
+        finally:
+            if not arguments.keep_database:
+                database.drop()
+    print(render(options, reports))
+    return 0
+
+
+def render(options: Options, reports: list[Report]) -> str:
+    header = (
+        f"{options.customers:,} customers, {options.workers} workers, "
+        f"{options.connections} connections, {options.duration:g} s per measurement, "
+        f"load from {options.generator}"
+    )
+    columns = (
+        "scenario",
+        "target",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "audit/2xx",
+        "RSS MB",
+        "CPU ms/req",
+    )
+    lines = [header, ""]
+    table: list[tuple[str, ...]] = [columns]
+    for report in reports:
+        by_label: dict[str, dict[str, Row]] = {}
+        for row in report.rows:
+            by_label.setdefault(row.scenario, {})[row.target] = row
+        for label, targets in by_label.items():
+            for row in targets.values():
+                table.append(_cells(row))
+            service, baseline = targets.get("service"), targets.get("baseline")
+            if service and baseline and baseline.result.per_second:
+                cpu_ratio = ""
+                if service.cpu_ms_per_request and baseline.cpu_ms_per_request:
+                    cpu_ratio = f"{service.cpu_ms_per_request / baseline.cpu_ms_per_request:.2f}x"
+                table.append(
+                    (
+                        label,
+                        "ratio",
+                        f"{service.result.per_second / baseline.result.per_second:.2f}x",
+                        f"{service.result.p50_ms / baseline.result.p50_ms:.2f}x",
+                        f"{service.result.p99_ms / baseline.result.p99_ms:.2f}x",
+                        "",
+                        "",
+                        "",
+                        cpu_ratio,
+                    )
+                )
+    widths = [max(len(row[index]) for row in table) for index in range(len(columns))]
+    for cells in table:
+        lines.append(
+            "  ".join(
+                cell.ljust(width) if index < 2 else cell.rjust(width)
+                for index, (cell, width) in enumerate(zip(cells, widths, strict=True))
+            )
+        )
+    lines.append("")
+    lines.append(
+        "audit/2xx: audit rows written / rows the 2xx answers stand for (one per customer "
+        "returned); ok when equal, or higher by at most the requests still in flight when "
+        "the load generator stopped. CPU ms/req: CPU time of the server's processes per "
+        "answer, which stays comparable when other work shares the machine."
+    )
+    for report in reports:
+        lines.extend(report.notes)
+    return "\n".join(lines)
+
+
+def _cells(row: Row) -> tuple[str, ...]:
+    result = row.result
+    audit = ""
+    if row.audit_written is not None:
+        verdict = "ok" if row.audit_correct else "WRONG"
+        audit = f"{row.audit_written}/{row.audit_expected} {verdict}"
+    return (
+        row.scenario,
+        row.target,
+        f"{result.per_second:.0f}",
+        f"{result.p50_ms:.1f}",
+        f"{result.p99_ms:.1f}",
+        str(result.errors),
+        audit,
+        f"{row.peak_rss_bytes / 2**20:.0f}" if row.peak_rss_bytes else "",
+        f"{row.cpu_ms_per_request:.2f}" if row.cpu_ms_per_request else "",
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""N stateless workers on one PostgreSQL: what must stay correct across server processes.
+
+The `workers` fixture runs two real server processes of the service against one database,
+as a deployment with several workers or machines does. Tests of behaviour that has to
+hold across processes (the audit trail here; idempotency keys and login throttling as they
+arrive) use it and spread their requests over both.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tests.conftest import PASSWORD, TEST_SECRET, Staff, customer_body, is_postgres
+from tests.helpers import audit_events, create_customer
+from tests.test_cli import BOOTSTRAP, serving
+
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.skipif(not is_postgres(), reason="the workers share one PostgreSQL"),
+]
+
+ACCOUNT_CACHE_SECONDS = 1
+
+
+@pytest.fixture
+def workers(tmp_path: Path, database_url: str) -> Iterator[list[str]]:
+    """The base URLs of two server processes on one database, with one secret key."""
+    settings = {
+        "database_url": database_url,
+        "secret_key": TEST_SECRET,
+        "account_cache_seconds": str(ACCOUNT_CACHE_SECONDS),
+        **BOOTSTRAP,
+    }
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    with (
+        serving(tmp_path / "first", **settings) as first,
+        serving(tmp_path / "second", **settings) as second,
+    ):
+        yield [first, second]
+
+
+async def login(base_url: str, username: str = "root-admin") -> dict[str, str]:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        response = await http.post(
+            "/api/v1/auth/token", data={"username": username, "password": PASSWORD}
+        )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+class TestAuditAcrossWorkers:
+    async def test_every_read_answered_by_either_worker_has_its_event(
+        self, workers: list[str]
+    ) -> None:
+        headers = await login(workers[0])
+        clients = [httpx.AsyncClient(base_url=url, timeout=30) for url in workers]
+        try:
+            customers = [
+                (await create_customer(clients[number % 2], headers, customer_body()))["id"]
+                for number in range(6)
+            ]
+            asked: dict[str, str] = {}  # request id -> customer id
+            answered: dict[str, int] = {}  # request id -> worker
+
+            async def read(number: int) -> None:
+                customer_id = random.choice(customers)
+                request_id = f"scaling-read-{number}"
+                asked[request_id] = customer_id
+                response = await clients[number % 2].get(
+                    f"/api/v1/customers/{customer_id}",
+                    headers={**headers, "X-Request-ID": request_id},
+                )
+                if response.status_code == 200:
+                    assert response.json()["id"] == customer_id
+                    answered[request_id] = number % 2
+
+            async with anyio.create_task_group() as group:
+                for number in range(120):
+                    group.start_soon(read, number)
+
+            events = await audit_events(clients[1], headers, action="read")
+        finally:
+            for client in clients:
+                await client.aclose()
+
+        customer_reads = [event for event in events if event["entity"] == "customer"]
+        assert set(answered.values()) == {0, 1}, "both workers answered"
+        assert len(answered) == 120
+        assert sorted(event["request_id"] for event in customer_reads) == sorted(answered)
+        for event in customer_reads:
+            assert event["customer_id"] == asked[event["request_id"]]
+            assert event["actor_type"] == "user"
+
+    async def test_a_disabled_account_is_refused_by_the_other_worker_too(
+        self, workers: list[str]
+    ) -> None:
+        admin = await login(workers[0])
+        async with (
+            httpx.AsyncClient(base_url=workers[0], timeout=30) as first,
+            httpx.AsyncClient(base_url=workers[1], timeout=30) as second,
+        ):
+            created = await first.post(
+                "/api/v1/users",
+                json={
+                    "username": "kaisa",
+                    "full_name": "Kaisa K",
+                    "role": "staff",
+                    "password": PASSWORD,
+                    "confidentiality_committed": True,
+                },
+                headers=admin,
+            )
+            assert created.status_code == 201, created.text
+            staff = await login(workers[0], "kaisa")
+            assert (await second.get("/api/v1/users/me", headers=staff)).status_code == 200
+
+            disabled = await first.post(
+                f"/api/v1/users/{created.json()['id']}/disable", headers=admin
+            )
+            assert disabled.status_code == 200
+
+            assert (await first.get("/api/v1/users/me", headers=staff)).status_code == 401
+            await anyio.sleep(ACCOUNT_CACHE_SECONDS + 0.2)
+            assert (await second.get("/api/v1/users/me", headers=staff)).status_code == 401
+
+
+class TestLostDatabaseConnections:
+    async def test_a_worker_recovers_when_its_connections_are_cut(
+        self, client: httpx.AsyncClient, staff: Staff, database_url: str
+    ) -> None:
+        customer = await create_customer(client, staff.headers, customer_body())
+        path = f"/api/v1/customers/{customer['id']}"
+        assert (await client.get(path, headers=staff.headers)).status_code == 200
+
+        # What a database restart or failover does to the pool's connections.
+        name = database_url.rsplit("/", 1)[1]
+        engine = create_async_engine(database_url.rsplit("/", 1)[0] + "/postgres")
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                )
+        finally:
+            await engine.dispose()
+
+        statuses = [(await client.get(path, headers=staff.headers)).status_code for _ in range(3)]
+        assert statuses[-1] == 200
+        assert set(statuses) <= {200, 500}
