@@ -62,6 +62,7 @@ def main(postgres_url: str, extra: list[str]) -> int:
         # The run exercises every operation far more often than a person would.
         "CUSTOMER_REGISTRY_RATE_LIMIT_AUDIT_EVENTS_PER_MINUTE": "100000",
         "CUSTOMER_REGISTRY_RATE_LIMIT_LOGIN_PER_MINUTE": "100000",
+        "CUSTOMER_REGISTRY_RATE_LIMIT_EXPORTS_PER_MINUTE": "100000",
     }
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"

@@ -74,6 +74,11 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/customers"): ALL_STAFF | {WEB_SHOP},
     ("GET", "/api/v1/customers"): ALL_STAFF,
     ("POST", "/api/v1/customers/lookup"): ALL_STAFF | {WEB_SHOP},
+    # Other methods on the lookup path answer 405 to everyone.
+    **{
+        (method, "/api/v1/customers/lookup"): EVERYONE
+        for method in ("GET", "PUT", "PATCH", "DELETE")
+    },
     ("GET", "/api/v1/customers/{customer_id}"): ALL_STAFF,
     ("PATCH", "/api/v1/customers/{customer_id}"): ALL_STAFF | {WEB_SHOP},
     # Orders

@@ -18,16 +18,24 @@ def reject_control_characters(value: str) -> str:
 
 
 _NoControl = AfterValidator(reject_control_characters)
+# The same rule as a pattern, so that the OpenAPI document says what is accepted.
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
 
-Text100 = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), _NoControl
-]
-Text200 = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), _NoControl
-]
-Text2000 = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), _NoControl
-]
+
+def _text(max_length: int) -> StringConstraints:
+    return StringConstraints(
+        strip_whitespace=True,
+        min_length=1,
+        max_length=max_length,
+        pattern=NO_CONTROL_CHARACTERS,
+    )
+
+
+Text100 = Annotated[str, _text(100), _NoControl]
+Text200 = Annotated[str, _text(200), _NoControl]
+Text400 = Annotated[str, _text(400), _NoControl]
+Text500 = Annotated[str, _text(500), _NoControl]
+Text2000 = Annotated[str, _text(2000), _NoControl]
 
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")

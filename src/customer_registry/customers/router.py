@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import Header, Query, Response, status
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from customer_registry.auth.dependencies import CustomersLookup, CustomersReader, CustomersWriter
 from customer_registry.core.concurrency import etag, expected_version
@@ -91,6 +92,12 @@ async def lookup_customer(
     customer = await service.lookup_by_email(query.email, actor)
     response.headers["ETag"] = etag(customer.version)
     return customer
+
+
+@router.api_route("/lookup", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+async def lookup_other_methods() -> None:
+    """Only POST looks a customer up; this keeps the other methods from the id routes."""
+    raise StarletteHTTPException(405, headers={"Allow": "POST"})
 
 
 @router.get("", response_model=Page[CustomerRead], responses=error_responses(401, 403, 422))

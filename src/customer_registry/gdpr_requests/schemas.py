@@ -7,21 +7,14 @@ import uuid
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
-    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     model_validator,
 )
 
-from customer_registry.core.validation import (
-    Text100,
-    Text200,
-    Text2000,
-    reject_control_characters,
-)
+from customer_registry.core.validation import Text100, Text200, Text400, Text2000
 from customer_registry.customers.schemas import CustomerUpdate, Email
 from customer_registry.models import (
     Purpose,
@@ -31,12 +24,6 @@ from customer_registry.models import (
     RequestType,
     VerificationMethod,
 )
-
-Text400 = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=400),
-    AfterValidator(reject_control_characters),
-]
 
 
 class Requester(BaseModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated
 
@@ -18,6 +17,7 @@ from customer_registry.core.concurrency import etag, expected_version
 from customer_registry.core.errors import error_responses
 from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
 from customer_registry.core.routing import documented_router
+from customer_registry.core.validation import IsoDate
 from customer_registry.idempotency.service import IdempotencyDep
 from customer_registry.models import InvoiceStatus, OrderStatus
 from customer_registry.orders.schemas import (
@@ -87,8 +87,8 @@ async def list_orders(
     customer_id: uuid.UUID | None = None,
     status: OrderStatus | None = None,
     invoice_status: InvoiceStatus | None = None,
-    ordered_from: Annotated[dt.date | None, Query(description="First order date included.")] = None,
-    ordered_to: Annotated[dt.date | None, Query(description="Last order date included.")] = None,
+    ordered_from: Annotated[IsoDate | None, Query(description="First order date included.")] = None,
+    ordered_to: Annotated[IsoDate | None, Query(description="Last order date included.")] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> Page[OrderRead]:

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
-from customer_registry.core.validation import reject_control_characters
+from customer_registry.core.validation import Text500
 from customer_registry.models import Customer
-
-Text500 = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
-    AfterValidator(reject_control_characters),
-]
 
 
 class RestrictionCreate(BaseModel):
