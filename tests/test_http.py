@@ -80,3 +80,22 @@ class TestDocs:
             assert "https://" not in page.text.replace("https://fonts.googleapis.com", "")
         assert (await client.get("/static-offline-docs/swagger-ui-bundle.js")).status_code == 200
         assert (await client.get("/static-offline-docs/redoc.standalone.js")).status_code == 200
+
+
+class TestOversizedCursors:
+    async def test_a_cursor_past_bigint_is_refused_not_sent_to_the_database(
+        self, client: httpx.AsyncClient, admin: Staff
+    ) -> None:
+        from customer_registry.core.pagination import encode_cursor
+        from tests.conftest import customer_body
+        from tests.helpers import create_customer
+
+        customer = await create_customer(client, admin.headers, customer_body())
+        huge = encode_cursor("9" * 30)
+        for path in (
+            "/api/v1/audit-events",
+            "/api/v1/disclosures",
+            f"/api/v1/customers/{customer['id']}/consents",
+        ):
+            response = await client.get(path, params={"cursor": huge}, headers=admin.headers)
+            assert response.status_code == 422, path

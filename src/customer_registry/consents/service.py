@@ -24,7 +24,7 @@ from customer_registry.consents.schemas import (
 )
 from customer_registry.core.database import SessionDep
 from customer_registry.core.errors import NotFound
-from customer_registry.core.pagination import InvalidCursor, Page, decode_cursor, encode_cursor
+from customer_registry.core.pagination import Page, decode_int_cursor, encode_cursor
 from customer_registry.customers.repository import CustomerRepository
 from customer_registry.models import AuditAction, ConsentDecision, ConsentEvent, Customer, Purpose
 from customer_registry.restrictions.policy import RestrictedReadPurpose, read_purpose
@@ -101,7 +101,7 @@ class ConsentService:
     ) -> ConsentsRead:
         customer = await self._get(customer_id)
         audit_purpose = read_purpose(customer, actor, purpose)
-        before_id = _decode_event_cursor(cursor) if cursor else None
+        before_id = decode_int_cursor(cursor) if cursor else None
         events = await self.states.ledger.history(customer_id, before_id=before_id, limit=limit + 1)
         latest = (await self.states.decisions([customer_id]))[customer_id]
         state = [
@@ -174,13 +174,6 @@ class ConsentService:
         if customer is None:
             raise NotFound("No such customer.")
         return customer
-
-
-def _decode_event_cursor(cursor: str) -> int:
-    (value,) = decode_cursor(cursor, 1)
-    if not value.isdigit():
-        raise InvalidCursor("The cursor is not one this service issued.")
-    return int(value)
 
 
 def get_consent_states(request: Request, session: SessionDep) -> ConsentStates:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import uuid
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -72,3 +73,15 @@ def decode_uuid_cursor(cursor: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError as error:
         raise InvalidCursor("The cursor is not one this service issued.") from error
+
+
+# A row id in a cursor: digits only, and small enough for a BIGINT.
+_ROW_ID = re.compile(r"[0-9]{1,18}")
+
+
+def decode_int_cursor(cursor: str) -> int:
+    """The integer id in a single-id cursor (never one that would overflow the database)."""
+    (value,) = decode_cursor(cursor, 1)
+    if not _ROW_ID.fullmatch(value):
+        raise InvalidCursor("The cursor is not one this service issued.")
+    return int(value)

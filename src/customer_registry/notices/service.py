@@ -13,7 +13,7 @@ from customer_registry.audit.service import AuditTrail
 from customer_registry.auth.principal import Actor
 from customer_registry.core.database import SessionDep
 from customer_registry.core.errors import NotFound
-from customer_registry.core.pagination import InvalidCursor, Page, decode_cursor, encode_cursor
+from customer_registry.core.pagination import Page, decode_int_cursor, encode_cursor
 from customer_registry.models import AuditAction, NoticeKind, RecipientNotice
 from customer_registry.models.base import utcnow
 from customer_registry.notices.repository import NoticeRepository
@@ -62,12 +62,7 @@ class NoticeService:
         self, actor: Actor, *, pending_only: bool, cursor: str | None, limit: int
     ) -> Page[NoticeRead]:
         recipient_id = _recipient_of(actor)
-        after = None
-        if cursor is not None:
-            (value,) = decode_cursor(cursor, 1)
-            if not value.isdigit():
-                raise InvalidCursor("The cursor is not one this service issued.")
-            after = int(value)
+        after = decode_int_cursor(cursor) if cursor is not None else None
         rows = await self.notices.list_for(
             recipient_id, pending_only=pending_only, after=after, limit=limit + 1
         )

@@ -15,9 +15,8 @@ from customer_registry.auth.principal import Actor
 from customer_registry.core.database import SessionDep
 from customer_registry.core.errors import NotFound, PreconditionFailed, UnprocessableEntity
 from customer_registry.core.pagination import (
-    InvalidCursor,
     Page,
-    decode_cursor,
+    decode_int_cursor,
     decode_uuid_cursor,
     encode_cursor,
 )
@@ -265,12 +264,7 @@ class DisclosureReportService:
         cursor: str | None,
         limit: int,
     ) -> Page[DisclosureRead]:
-        after_id = None
-        if cursor is not None:
-            (value,) = decode_cursor(cursor, 1)
-            if not value.isdigit():
-                raise InvalidCursor("The cursor is not one this service issued.")
-            after_id = int(value)
+        after_id = decode_int_cursor(cursor) if cursor is not None else None
         rows = await self.disclosures.list(
             customer_id=customer_id, recipient_id=recipient_id, after_id=after_id, limit=limit + 1
         )
