@@ -233,11 +233,11 @@ def _user_principal(user: User) -> Principal:
     )
 
 
-def get_login_service(request: Request, session: SessionDep) -> LoginService:
+async def get_login_service(request: Request, session: SessionDep) -> LoginService:
     return LoginService(session, request.app.state.token_codec)
 
 
-def get_account_service(session: SessionDep) -> AccountService:
+async def get_account_service(session: SessionDep) -> AccountService:
     return AccountService(session)
 
 

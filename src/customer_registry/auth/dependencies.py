@@ -200,7 +200,7 @@ async def get_authenticated_actor(
     return actor_of(request, principal)
 
 
-def get_anonymous_actor(request: Request) -> Actor:
+async def get_anonymous_actor(request: Request) -> Actor:
     return actor_of(request, None)
 
 

@@ -183,14 +183,14 @@ def _decode_event_cursor(cursor: str) -> int:
     return int(value)
 
 
-def get_consent_states(request: Request, session: SessionDep) -> ConsentStates:
+async def get_consent_states(request: Request, session: SessionDep) -> ConsentStates:
     return ConsentStates.from_settings(session, request.app.state.settings)
 
 
 ConsentStatesDep = Annotated[ConsentStates, Depends(get_consent_states)]
 
 
-def get_consent_service(
+async def get_consent_service(
     request: Request, session: SessionDep, states: ConsentStatesDep
 ) -> ConsentService:
     return ConsentService(session, states, request.app.state.settings)
