@@ -86,6 +86,18 @@ class TestLogin:
         await client.post(f"/api/v1/users/{staff.id}/enable", headers=admin.headers)
         assert (await login(client, staff.username, PASSWORD)).status_code == 200
 
+    async def test_disable_and_enable_take_effect_at_once_for_a_token_in_use(
+        self, client: httpx.AsyncClient, admin: Staff, staff: Staff
+    ) -> None:
+        # The token has been used, so this process remembers the account as usable.
+        assert (await client.get("/api/v1/users/me", headers=staff.headers)).status_code == 200
+
+        await client.post(f"/api/v1/users/{staff.id}/disable", headers=admin.headers)
+        assert (await client.get("/api/v1/users/me", headers=staff.headers)).status_code == 401
+
+        await client.post(f"/api/v1/users/{staff.id}/enable", headers=admin.headers)
+        assert (await client.get("/api/v1/users/me", headers=staff.headers)).status_code == 200
+
     async def test_account_without_confidentiality_commitment_cannot_log_in(
         self, client: httpx.AsyncClient, admin: Staff, create_staff: CreateStaff
     ) -> None:

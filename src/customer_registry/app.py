@@ -18,6 +18,7 @@ from customer_registry.address_updates.router import router as address_updates_r
 from customer_registry.audit.chain import background_sealer
 from customer_registry.audit.router import router as audit_router
 from customer_registry.auth.api_keys import ApiKeyHasher
+from customer_registry.auth.cache import AccountStates, VerifiedTokens
 from customer_registry.auth.tokens import TokenCodec
 from customer_registry.config import Settings, get_settings
 from customer_registry.consents.router import router as consents_router
@@ -129,6 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audience=settings.token_audience,
         lifetime=dt.timedelta(minutes=settings.access_token_minutes),
     )
+    app.state.verified_tokens = VerifiedTokens(app.state.token_codec)
+    app.state.account_states = AccountStates(settings.account_cache_seconds)
     app.state.api_key_hasher = ApiKeyHasher(settings.signing_secret())
     install_error_handlers(app)
     app.add_middleware(ControlCharacterGuardMiddleware)

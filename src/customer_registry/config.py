@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     token_issuer: str = "customer-registry"  # noqa: S105 - a name, not a secret
     token_audience: str = "customer-registry-api"  # noqa: S105 - a name, not a secret
     access_token_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
+    # How long a worker trusts what it read of an account (active, confidentiality
+    # commitment, role); 0 reads it on every request.
+    account_cache_seconds: Annotated[float, Field(ge=0, le=60)] = 5
     bootstrap_admin_username: str | None = None
     bootstrap_admin_password: SecretStr | None = None
     database_pool_size: Annotated[int, Field(ge=1, le=200)] = 10

@@ -18,7 +18,7 @@ router = documented_router(tags=["health"])
 _bearer = HTTPBearer(auto_error=False)
 
 
-def require_metrics_token(
+async def require_metrics_token(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:

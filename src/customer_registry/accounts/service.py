@@ -11,6 +11,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +22,7 @@ from customer_registry.accounts.repository import (
 )
 from customer_registry.accounts.schemas import TokenResponse, UserCreate, UserRead
 from customer_registry.audit.service import AuditTrail
+from customer_registry.auth.cache import AccountStates
 from customer_registry.auth.passwords import hash_password, verify_password
 from customer_registry.auth.principal import Actor, Principal
 from customer_registry.auth.tokens import InvalidToken, TokenCodec
@@ -156,9 +158,12 @@ class LoginService:
 class AccountService:
     """Managing staff accounts."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, account_states: AccountStates | None = None) -> None:
+        self.session = session
         self.users = UserRepository(session)
         self.audit = AuditTrail(session)
+        # This process's memory of account states: forgotten when one changes here.
+        self.account_states = account_states
 
     async def create_user(self, data: UserCreate, actor: Actor) -> UserRead:
         if await self.users.get_by_username(data.username) is not None:
@@ -199,6 +204,7 @@ class AccountService:
     async def set_active(self, user_id: uuid.UUID, active: bool, actor: Actor) -> UserRead:
         user = await self._get(user_id)
         if user.is_active != active:
+            self._forget(user.id)
             user.is_active = active
             user.updated_at = utcnow()
             await self.audit.record(
@@ -209,6 +215,7 @@ class AccountService:
     async def record_commitment(self, user_id: uuid.UUID, actor: Actor) -> UserRead:
         user = await self._get(user_id)
         if user.confidentiality_committed_at is None:
+            self._forget(user.id)
             user.confidentiality_committed_at = utcnow()
             user.updated_at = utcnow()
             await self.audit.record(
@@ -219,6 +226,20 @@ class AccountService:
                 fields=["confidentiality_committed_at"],
             )
         return UserRead.model_validate(user)
+
+    def _forget(self, user_id: uuid.UUID) -> None:
+        """Drop this process's memory of the account now and again once the change commits,
+        so that a concurrent request cannot keep the state read before the commit."""
+        states = self.account_states
+        if states is None:
+            return
+        states.forget(user_id)
+        event.listen(
+            self.session.sync_session,
+            "after_commit",
+            lambda _session: states.forget(user_id),
+            once=True,
+        )
 
     async def _get(self, user_id: uuid.UUID) -> User:
         user = await self.users.get(user_id)
@@ -233,12 +254,12 @@ def _user_principal(user: User) -> Principal:
     )
 
 
-def get_login_service(request: Request, session: SessionDep) -> LoginService:
+async def get_login_service(request: Request, session: SessionDep) -> LoginService:
     return LoginService(session, request.app.state.token_codec)
 
 
-def get_account_service(session: SessionDep) -> AccountService:
-    return AccountService(session)
+async def get_account_service(request: Request, session: SessionDep) -> AccountService:
+    return AccountService(session, request.app.state.account_states)
 
 
 LoginServiceDep = Annotated[LoginService, Depends(get_login_service)]

@@ -192,7 +192,7 @@ def _ascii_lower(value: str) -> str:
     return "".join(char.lower() if char.isascii() else char for char in value)
 
 
-def get_address_update_import(session: SessionDep) -> AddressUpdateImport:
+async def get_address_update_import(session: SessionDep) -> AddressUpdateImport:
     return AddressUpdateImport(session)
 
 

@@ -83,7 +83,7 @@ class AuditTrail:
         await self.repository.append(events)
 
 
-def get_audit_trail(session: SessionDep) -> AuditTrail:
+async def get_audit_trail(session: SessionDep) -> AuditTrail:
     return AuditTrail(session)
 
 
@@ -139,7 +139,7 @@ class AuditLogService:
         )
 
 
-def get_audit_log_service(session: SessionDep) -> AuditLogService:
+async def get_audit_log_service(session: SessionDep) -> AuditLogService:
     return AuditLogService(session)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.accounts.repository import RevokedTokenRepository, UserRepository
 from customer_registry.auth.api_keys import ApiKeyHasher, prefix_of
+from customer_registry.auth.cache import AccountStates, VerifiedTokens
 from customer_registry.auth.principal import (
     API_KEY_PERMISSIONS,
     ROLE_PERMISSIONS,
@@ -25,7 +26,7 @@ from customer_registry.auth.principal import (
     Permission,
     Principal,
 )
-from customer_registry.auth.tokens import InvalidToken, TokenClaims, TokenCodec
+from customer_registry.auth.tokens import InvalidToken, TokenClaims
 from customer_registry.core.database import SessionDep
 from customer_registry.core.errors import Forbidden, Unauthorized
 from customer_registry.models import ActorType, DataSource, RecipientRole, Role
@@ -51,18 +52,31 @@ LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 async def _principal_from_token(request: Request, session: AsyncSession, token: str) -> Principal:
     """The staff user a bearer token belongs to; 401 for anything that is not usable."""
-    codec: TokenCodec = request.app.state.token_codec
+    tokens: VerifiedTokens = request.app.state.verified_tokens
     try:
-        claims = codec.verify(token)
+        claims = tokens.verify(token)
         user_id = uuid.UUID(claims.subject)
     except (InvalidToken, ValueError) as error:
         raise Unauthorized(INVALID_CREDENTIALS) from error
+    # Checked on every request, never remembered: a logout takes effect at once.
     await ensure_not_revoked(session, claims)
+    accounts: AccountStates = request.app.state.account_states
+    known, principal = accounts.get(user_id)
+    if not known:
+        principal = await _usable_account(session, user_id)
+        accounts.put(user_id, principal)
+    if principal is None:
+        raise Unauthorized(INVALID_CREDENTIALS)
+    return principal
+
+
+async def _usable_account(session: AsyncSession, user_id: uuid.UUID) -> Principal | None:
+    """The account as a principal, or None when it may not act."""
     user = await UserRepository(session).get(user_id)
     # A disabled account, or one without its confidentiality commitment (R16), is refused
     # even with a token that was issued before the change.
     if user is None or not user.is_active or user.confidentiality_committed_at is None:
-        raise Unauthorized(INVALID_CREDENTIALS)
+        return None
     role = Role(user.role)
     return Principal(
         kind=ActorType.user, id=str(user.id), role=role, permissions=ROLE_PERMISSIONS[role]
@@ -200,7 +214,7 @@ async def get_authenticated_actor(
     return actor_of(request, principal)
 
 
-def get_anonymous_actor(request: Request) -> Actor:
+async def get_anonymous_actor(request: Request) -> Actor:
     return actor_of(request, None)
 
 

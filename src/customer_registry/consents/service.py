@@ -176,14 +176,14 @@ class ConsentService:
         return customer
 
 
-def get_consent_states(request: Request, session: SessionDep) -> ConsentStates:
+async def get_consent_states(request: Request, session: SessionDep) -> ConsentStates:
     return ConsentStates.from_settings(session, request.app.state.settings)
 
 
 ConsentStatesDep = Annotated[ConsentStates, Depends(get_consent_states)]
 
 
-def get_consent_service(
+async def get_consent_service(
     request: Request, session: SessionDep, states: ConsentStatesDep
 ) -> ConsentService:
     return ConsentService(session, states, request.app.state.settings)

@@ -244,7 +244,7 @@ class CustomerService:
         return customer
 
 
-def get_customer_service(session: SessionDep, consents: ConsentStatesDep) -> CustomerService:
+async def get_customer_service(session: SessionDep, consents: ConsentStatesDep) -> CustomerService:
     return CustomerService(session, consents)
 
 

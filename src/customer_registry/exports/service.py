@@ -143,7 +143,7 @@ class MailingLabelExport:
         return labels, next_after
 
 
-def get_label_export(request: Request) -> MailingLabelExport:
+async def get_label_export(request: Request) -> MailingLabelExport:
     return MailingLabelExport(request.app.state.session_factory, request.app.state.settings)
 
 

@@ -399,7 +399,7 @@ def refusal_statement(language: str, request_type: str, reasons: str) -> str:
     return f"We have refused {what}. Reasons: {reasons} {complaint}"
 
 
-def get_gdpr_request_service(request: Request, session: SessionDep) -> GdprRequestService:
+async def get_gdpr_request_service(request: Request, session: SessionDep) -> GdprRequestService:
     return GdprRequestService(session, request.app.state.settings)
 
 

@@ -147,7 +147,7 @@ class Idempotency:
         )
 
 
-def get_idempotency(
+async def get_idempotency(
     request: Request,
     session: SessionDep,
     idempotency_key: Annotated[

@@ -111,7 +111,7 @@ def _recipient_of(actor: Actor) -> uuid.UUID:
     return principal.recipient_id
 
 
-def get_notice_service(session: SessionDep) -> NoticeService:
+async def get_notice_service(session: SessionDep) -> NoticeService:
     return NoticeService(session)
 
 

@@ -456,11 +456,11 @@ def _decode_feed_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
     return position
 
 
-def get_order_service(session: SessionDep) -> OrderService:
+async def get_order_service(session: SessionDep) -> OrderService:
     return OrderService(session)
 
 
-def get_billing_service(request: Request, session: SessionDep) -> BillingService:
+async def get_billing_service(request: Request, session: SessionDep) -> BillingService:
     delay = dt.timedelta(seconds=request.app.state.settings.invoice_feed_delay_seconds)
     return BillingService(session, delay)
 

@@ -286,11 +286,11 @@ class DisclosureReportService:
         )
 
 
-def get_recipient_service(request: Request, session: SessionDep) -> RecipientService:
+async def get_recipient_service(request: Request, session: SessionDep) -> RecipientService:
     return RecipientService(session, request.app.state.api_key_hasher)
 
 
-def get_disclosure_report_service(session: SessionDep) -> DisclosureReportService:
+async def get_disclosure_report_service(session: SessionDep) -> DisclosureReportService:
     return DisclosureReportService(session)
 
 

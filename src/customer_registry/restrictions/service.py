@@ -78,7 +78,7 @@ class RestrictionService:
         return customer
 
 
-def get_restriction_service(session: SessionDep) -> RestrictionService:
+async def get_restriction_service(session: SessionDep) -> RestrictionService:
     return RestrictionService(session)
 
 

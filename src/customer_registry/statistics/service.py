@@ -190,7 +190,7 @@ class StatisticsService:
         ]
 
 
-def get_statistics_service(session: SessionDep) -> StatisticsService:
+async def get_statistics_service(session: SessionDep) -> StatisticsService:
     return StatisticsService(session)
 
 
