@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.exc import IntegrityError
@@ -301,20 +301,7 @@ class OrderService:
     async def _record_reads(self, actor: Actor, orders: Sequence[OrderRead]) -> None:
         """One read event per order returned, and for a recipient one disclosure per customer."""
         disclosed = Disclosed()
-        events = []
-        for order in orders:
-            fields = order.fields_with_data()
-            events.append(
-                AuditTrail.event(
-                    actor,
-                    AuditAction.read,
-                    ORDER_ENTITY,
-                    order.id,
-                    customer_id=order.customer_id,
-                    fields=fields,
-                )
-            )
-            disclosed.add(order.customer_id, fields, ORDER_ENTITY)
+        events = order_read_events(actor, orders, disclosed)
         await self.audit.record_many(events)
         await self.disclosures.record(actor, disclosed)
 
@@ -414,20 +401,7 @@ class BillingService:
         self, actor: Actor, orders: Sequence[OrderRead], customers: Sequence[BillingCustomer]
     ) -> None:
         disclosed = Disclosed()
-        events = []
-        for order in orders:
-            fields = order.fields_with_data()
-            events.append(
-                AuditTrail.event(
-                    actor,
-                    AuditAction.read,
-                    ORDER_ENTITY,
-                    order.id,
-                    customer_id=order.customer_id,
-                    fields=fields,
-                )
-            )
-            disclosed.add(order.customer_id, fields, ORDER_ENTITY)
+        events = order_read_events(actor, orders, disclosed)
         for customer in customers:
             fields = customer.fields_with_data()
             events.append(
@@ -443,6 +417,27 @@ class BillingService:
             disclosed.add(customer.id, fields)
         await self.audit.record_many(events)
         await self.disclosures.record(actor, disclosed)
+
+
+def order_read_events(
+    actor: Actor, orders: Sequence[OrderRead], disclosed: Disclosed
+) -> list[dict[str, Any]]:
+    """One read event per order, each order's fields also counted as disclosed."""
+    events = []
+    for order in orders:
+        fields = order.fields_with_data()
+        events.append(
+            AuditTrail.event(
+                actor,
+                AuditAction.read,
+                ORDER_ENTITY,
+                order.id,
+                customer_id=order.customer_id,
+                fields=fields,
+            )
+        )
+        disclosed.add(order.customer_id, fields, ORDER_ENTITY)
+    return events
 
 
 def _decode_feed_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
