@@ -1,17 +1,19 @@
-"""One benchmark run: the database, the servers, and measuring phases of load on them."""
+"""One benchmark run: the database, the servers, and measuring work done on them."""
 
 from __future__ import annotations
 
 import os
 import secrets
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 from bench import load as load_module
-from bench.database import BenchDatabase, service_environment
+from bench.database import AUDIT_ROWS, BenchDatabase, Counter, service_environment
 from bench.load import Load, LoadResult
 from bench.requests import KINDS, LoadData
 from bench.servers import ServerSampler, baseline_command, free_port, running, service_command
@@ -19,6 +21,7 @@ from bench.servers import ServerSampler, baseline_command, free_port, running, s
 # Time for the requests still in flight when a load generator stops to finish.
 DRAIN_SECONDS = 2.0
 STAFF_PASSWORD = "bench-password-long-enough"
+TARGETS = ("service", "baseline")
 
 
 @dataclass(frozen=True)
@@ -35,16 +38,40 @@ class Options:
 
 
 @dataclass(frozen=True)
+class Server:
+    """A running server under test, and what requests to it are made of."""
+
+    target: str  # "service" or "baseline"
+    base_url: str
+    pid: int
+    data: LoadData
+
+
+@dataclass
+class Probe:
+    """What a server did during a block of work: peak memory, CPU time, rows written."""
+
+    start_rss_bytes: int = 0
+    peak_rss_bytes: int = 0
+    cpu_seconds: float = 0.0
+    written: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Measurement:
     """One phase against one server: the loads' results, audit rows and peak memory."""
 
     results: list[LoadResult]
-    audit_written: int
+    written: dict[str, int]
     peak_rss_bytes: int
     cpu_seconds: int | float
     # wrk stops without waiting for the requests in flight: the server may still answer
     # (and audit) one request per connection that the generator never counts.
-    audit_in_flight: int
+    audit_in_flight: int = 0
+
+    @property
+    def audit_written(self) -> int:
+        return self.written[AUDIT_ROWS.name]
 
     @property
     def audit_expected(self) -> int:
@@ -77,16 +104,48 @@ class Bench:
         if seed:
             self.database.migrate(self.environment)
             seconds = self.database.seed(self.options.customers)
-            self.staff = self.database.create_staff(
+            self.staff = self.database.create_accounts(
                 self.secret, self.options.staff_accounts, STAFF_PASSWORD
             )
         return seconds
 
-    def compare(self, phases: list[list[Load]]) -> tuple[list[Measurement], list[Measurement]]:
+    def compare(
+        self, phases: list[list[Load]], counters: Sequence[Counter] = ()
+    ) -> tuple[list[Measurement], list[Measurement]]:
         """The same phases against the service, then against the baseline."""
-        return self.measure("service", phases), self.measure("baseline", phases)
+        service, baseline = (self.measure(target, phases, counters) for target in TARGETS)
+        return service, baseline
 
-    def measure(self, target: str, phases: list[list[Load]]) -> list[Measurement]:
+    def measure(
+        self, target: str, phases: list[list[Load]], counters: Sequence[Counter] = ()
+    ) -> list[Measurement]:
+        with self.serve(target) as server:
+            if self.options.warmup > 0:
+                self.load(server, phases[0], self.options.warmup)
+                time.sleep(DRAIN_SECONDS)
+            measurements = []
+            for phase in phases:
+                with self.sampled(server, counters, drain=DRAIN_SECONDS) as probe:
+                    results = self.load(server, phase, self.options.duration)
+                in_flight = sum(
+                    load.connections * max(KINDS[kind].max_audit_rows for kind, _ in load.mix)
+                    for load in phase
+                )
+                measurements.append(
+                    Measurement(
+                        results, probe.written, probe.peak_rss_bytes, probe.cpu_seconds, in_flight
+                    )
+                )
+            return measurements
+
+    def load(self, server: Server, loads: list[Load], seconds: float) -> list[LoadResult]:
+        return load_module.run(loads, server.base_url, server.data, seconds, self.options.generator)
+
+    @contextmanager
+    def serve(self, target: str) -> Iterator[Server]:
+        """Start the service or the baseline on a free port; stop it after the block."""
+        # Audit rows of earlier work would otherwise be sealed by this server's sealer.
+        self.database.seal_audit_chain(self.environment)
         port = free_port()
         workers = self.options.workers
         if target == "service":
@@ -107,42 +166,42 @@ class Bench:
                 tokens=tuple(self._tokens(base_url)),
                 logins=tuple((username, STAFF_PASSWORD) for username, _ in self.staff),
             )
-            if self.options.warmup > 0:
-                load_module.run(phases[0], base_url, data, self.options.warmup, self._generator)
-                time.sleep(DRAIN_SECONDS)
-            measurements = []
-            for phase in phases:
-                marker = self.database.audit_marker()
-                with ServerSampler(pid) as sampler:
-                    results = load_module.run(
-                        phase, base_url, data, self.options.duration, self._generator
-                    )
-                time.sleep(DRAIN_SECONDS)
-                written = self.database.audit_rows_since(marker)
-                in_flight = sum(
-                    load.connections * max(KINDS[kind].max_audit_rows for kind, _ in load.mix)
-                    for load in phase
-                )
-                measurements.append(
-                    Measurement(
-                        results, written, sampler.peak_rss_bytes, sampler.cpu_seconds, in_flight
-                    )
-                )
-            return measurements
+            yield Server(target, base_url, pid, data)
 
-    @property
-    def _generator(self) -> str:
-        return self.options.generator
+    @contextmanager
+    def sampled(
+        self, server: Server, counters: Sequence[Counter] = (), drain: float = 0.0
+    ) -> Iterator[Probe]:
+        """Sample the server during the block; count the rows it wrote, after `drain`
+        seconds for requests still in flight."""
+        counters = [AUDIT_ROWS, *counters]
+        probe = Probe()
+        markers = self.database.markers(counters)
+        with ServerSampler(server.pid) as sampler:
+            yield probe
+        time.sleep(drain)
+        probe.start_rss_bytes = sampler.start_rss_bytes
+        probe.peak_rss_bytes = sampler.peak_rss_bytes
+        probe.cpu_seconds = sampler.cpu_seconds
+        probe.written = self.database.counted_since(counters, markers)
+
+    def login(self, base_url: str, username: str, password: str = STAFF_PASSWORD) -> str | None:
+        """A bearer token (the baseline's are never checked), or None when refused."""
+        with httpx.Client(base_url=base_url, timeout=30) as client:
+            response = client.post(
+                "/api/v1/auth/token", data={"username": username, "password": password}
+            )
+        if response.status_code != 200:
+            return None
+        token: str = response.json()["access_token"]
+        return token
 
     def _tokens(self, base_url: str) -> list[str]:
         tokens = []
-        with httpx.Client(base_url=base_url, timeout=30) as client:
-            for username, _ in self.staff:
-                response = client.post(
-                    "/api/v1/auth/token", data={"username": username, "password": STAFF_PASSWORD}
-                )
-                if response.status_code != 200:
-                    # The baseline issues no usable tokens; it does not check them either.
-                    return ["baseline-does-not-verify-tokens"]
-                tokens.append(response.json()["access_token"])
+        for username, _ in self.staff:
+            token = self.login(base_url, username)
+            if token is None:
+                # The baseline issues no usable tokens; it does not check them either.
+                return ["baseline-does-not-verify-tokens"]
+            tokens.append(token)
         return tokens
