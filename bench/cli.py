@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--pool-size", type=int, default=16, help="connections per worker")
     parser.add_argument(
+        "--retry-percent",
+        type=int,
+        default=10,
+        help="S2: share of orders sent again with the same Idempotency-Key",
+    )
+    parser.add_argument(
         "--load-generator",
         choices=["auto", "wrk", "python"],
         default="auto",
@@ -86,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         generator=generator,
         pool_size=arguments.pool_size,
         staff_accounts=4,
+        retry_percent=arguments.retry_percent,
     )
     database = BenchDatabase(arguments.postgres.rstrip("/"), arguments.database)
     with tempfile.TemporaryDirectory(prefix="bench-") as directory:

@@ -80,6 +80,24 @@ AUDIT_ROWS = Counter(
     "SELECT coalesce(max(id), 0) FROM audit_events",
     "SELECT count(*) FROM audit_events WHERE id > $1",
 )
+DISCLOSURES = Counter(
+    "disclosures",
+    "SELECT coalesce(max(id), 0) FROM disclosures",
+    "SELECT count(*) FROM disclosures WHERE id > $1",
+)
+IDEMPOTENCY_KEYS = Counter(
+    "idempotency keys",
+    "SELECT coalesce(max(id), 0) FROM idempotency_keys",
+    "SELECT count(*) FROM idempotency_keys WHERE id > $1",
+)
+# A replayed order is audited as a read of the order; a new one as its creation.
+REPLAYS = Counter(
+    "replays",
+    "SELECT coalesce(max(id), 0) FROM audit_events",
+    "SELECT count(*) FROM audit_events WHERE id > $1 AND action = 'read' AND entity = 'order'",
+)
+ORDERS = Counter("orders", "SELECT now()", "SELECT count(*) FROM orders WHERE created_at > $1")
+
 T = TypeVar("T")
 
 

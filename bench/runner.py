@@ -16,6 +16,7 @@ from bench import load as load_module
 from bench.database import AUDIT_ROWS, BenchDatabase, Counter, service_environment
 from bench.load import Load, LoadResult
 from bench.requests import KINDS, LoadData
+from bench.seeding import ApiKeys, create_api_keys
 from bench.servers import ServerSampler, baseline_command, free_port, running, service_command
 
 # Time for the requests still in flight when a load generator stops to finish.
@@ -35,6 +36,7 @@ class Options:
     generator: str  # "wrk" or "python"
     pool_size: int
     staff_accounts: int
+    retry_percent: int = 10
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class Bench:
         self.cores = os.cpu_count() or 1
         self.environment = service_environment(database, self.secret, options.pool_size)
         self.staff: list[tuple[str, str]] = []
+        self._api_keys: ApiKeys | None = None
 
     def prepare(self, seed: bool = True) -> float:
         """Migrate, seed and create staff; returns the seconds seeding took."""
@@ -108,6 +111,14 @@ class Bench:
                 self.secret, self.options.staff_accounts, STAFF_PASSWORD
             )
         return seconds
+
+    @property
+    def api_keys(self) -> ApiKeys:
+        """The web shop's and the finance partner's keys, made for this run (the keys of an
+        earlier run are hashed with its own secret)."""
+        if self._api_keys is None:
+            self._api_keys = create_api_keys(self.database.settings(self.secret))
+        return self._api_keys
 
     def compare(
         self, phases: list[list[Load]], counters: Sequence[Counter] = ()
@@ -159,12 +170,15 @@ class Bench:
                 "BENCH_POOL_SIZE": str(self.options.pool_size),
                 "BENCH_ACTOR_ID": self.staff[0][1],
             }
+            if self._api_keys is not None:
+                environment["BENCH_API_KEYS"] = self._api_keys.baseline_json()
         log = self.workdir / f"{target}-{port}.log"
         with running(command, port, environment, log) as (base_url, pid):
             data = LoadData(
                 customers=self.options.customers,
                 tokens=tuple(self._tokens(base_url)),
                 logins=tuple((username, STAFF_PASSWORD) for username, _ in self.staff),
+                api_key=self._api_keys.web_shop.plaintext if self._api_keys else "",
             )
             yield Server(target, base_url, pid, data)
 

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bench.baseline import customers
+from bench.baseline import customers, orders
 from bench.baseline.common import json_response, lifespan
 
 
@@ -23,6 +23,7 @@ app = Starlette(
         Route("/api/v1/customers", customers.search_customers, methods=["GET"]),
         Route("/api/v1/customers", customers.create_customer, methods=["POST"]),
         Route("/api/v1/auth/token", customers.login, methods=["POST"]),
+        Route("/api/v1/orders", orders.create_order, methods=["POST"]),
         Route("/readyz", ready, methods=["GET"]),
     ],
     lifespan=lifespan,
