@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="S2: share of orders sent again with the same Idempotency-Key",
     )
     parser.add_argument(
+        "--orders", type=int, default=100_000, help="S5: invoiced orders to seed for the feed"
+    )
+    parser.add_argument(
         "--load-generator",
         choices=["auto", "wrk", "python"],
         default="auto",
@@ -93,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pool_size=arguments.pool_size,
         staff_accounts=4,
         retry_percent=arguments.retry_percent,
+        orders=arguments.orders,
     )
     database = BenchDatabase(arguments.postgres.rstrip("/"), arguments.database)
     with tempfile.TemporaryDirectory(prefix="bench-") as directory:

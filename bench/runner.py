@@ -37,6 +37,7 @@ class Options:
     pool_size: int
     staff_accounts: int
     retry_percent: int = 10
+    orders: int = 100_000
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,10 @@
 
 A scenario gets a `Bench` (servers, data, options) and returns the rows of the table and
 any notes. `Bench.compare` runs the same phases against the service and then the baseline;
-a phase is a list of loads that run at the same time. To add a scenario, write one
-function with `@scenario(...)` (and, for a new kind of request, a `RequestKind`).
+a phase is a list of loads that run at the same time. Scenarios of one client at a time
+(S5) start each server with `Bench.serve` and measure a block with `Bench.sampled`. To
+add a scenario, write one function with `@scenario(...)` (and, for a new kind of request, a
+`RequestKind`).
 """
 
 from __future__ import annotations
@@ -13,9 +15,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bench.database import DISCLOSURES, IDEMPOTENCY_KEYS, ORDERS, REPLAYS
+from bench.clients import page_through
+from bench.database import DISCLOSURES, IDEMPOTENCY_KEYS, ORDERS, REPLAYS, BenchDatabase
 from bench.load import Load, LoadResult
+from bench.requests import ID_PREFIX
 from bench.runner import TARGETS, Bench, Measurement
+from bench.seeding import (
+    FEED_SERIES,
+    FINANCE_PURPOSE,
+    seed_orders,
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +57,6 @@ SCENARIOS: dict[str, Scenario] = {}
 
 # Scenarios whose endpoints are not in this version of the service yet.
 PLANNED: dict[str, str] = {
-    "s5": "finance partner paging through 100,000 orders",
     "s6": "mailing-label export and access report of a customer with 10,000 orders and "
     "50,000 audit events: time and peak memory",
 }
@@ -170,3 +178,49 @@ def argon2_verify_seconds(samples: int = 7) -> float:
         _context.verify(password, hashed)
         timings.append(time.perf_counter() - started)
     return statistics.median(timings)
+
+
+FEED_WARMUP_PAGES = 5
+
+
+@scenario("s5", "the finance partner pages through every invoice (X-API-Key, X-Purpose)")
+def s5_feed(bench: Bench) -> Report:
+    options = bench.options
+    seed_orders(bench.database, FEED_SERIES, options.orders, ID_PREFIX, 1, options.customers)
+    invoiced = bench.database.value("SELECT count(*) FROM orders WHERE invoice_status IS NOT NULL")
+    headers = {"X-API-Key": bench.api_keys.finance.plaintext, "X-Purpose": FINANCE_PURPOSE}
+    measurements = []
+    notes = []
+    for target in TARGETS:
+        with bench.serve(target) as server:
+            wait_for_feed(bench.database)
+            if options.warmup > 0:
+                page_through(server.base_url, headers, max_pages=FEED_WARMUP_PAGES)
+            with bench.sampled(server, (DISCLOSURES,)) as probe:
+                feed = page_through(server.base_url, headers)
+        measurements.append(
+            Measurement([feed.result()], probe.written, probe.peak_rss_bytes, probe.cpu_seconds)
+        )
+        disclosed = probe.written[DISCLOSURES.name]
+        notes.append(
+            f"S5 {target}: {feed.rows:,} of {invoiced:,} invoiced orders "
+            f"({'all' if feed.rows == invoiced else 'NOT ALL'}) in {feed.pages} pages of "
+            f"{len(feed.customers):,} customers, {feed.seconds:.1f} s: "
+            f"{feed.pages / feed.seconds:.1f} pages/s, {feed.rows / feed.seconds:,.0f} rows/s; "
+            f"disclosure rows {disclosed}/{feed.disclosures_expected} "
+            f"{'ok' if disclosed == feed.disclosures_expected else 'WRONG'}"
+        )
+    service, baseline = measurements
+    return Report(rows_for("S5 feed pages", service, baseline), notes)
+
+
+def wait_for_feed(database: BenchDatabase) -> None:
+    """Until the newest invoice is older than the feed's delay, so that one pass sees all."""
+    from customer_registry.config import Settings
+
+    delay = Settings.model_fields["invoice_feed_delay_seconds"].default
+    age = database.value(
+        "SELECT extract(epoch FROM now() - max(invoice_updated_at))::float FROM orders"
+    )
+    if age is not None and age < delay + 1:
+        time.sleep(delay + 1 - age)

@@ -1,22 +1,37 @@
-"""What the scenarios of machine clients need beyond customers and staff: recipients with
-API keys, made through the registry's own services as an admin would make them."""
+"""What S2 and S5 need beyond customers and staff: recipients with API keys, and orders in
+bulk (INSERT ... SELECT generate_series, on the server).
+
+Recipients and keys are made through the registry's own services, as an admin would make
+them; orders are inserted in SQL, as many as asked for.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
+import asyncpg
+
+from bench.requests import ORDER_LINES, order_line_cents
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from bench.database import BenchDatabase
     from customer_registry.config import Settings
 
 T = TypeVar("T")
 
+ORDER_CHUNK = 50_000
+# Order ids: this prefix, then the series (4 hex digits), then the order's number.
+ORDER_ID_PREFIX = "018f0001-0000-7000-"
+# The finance partner's invoices (S5).
+FEED_SERIES = "8005"
 FINANCE_PURPOSE = "invoicing"
 
 
@@ -115,3 +130,80 @@ async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
             yield session
     finally:
         await engine.dispose()
+
+
+def _line_values() -> str:
+    rows = []
+    for position, (code, name, quantity, unit_price, vat_rate) in enumerate(ORDER_LINES, 1):
+        cents = order_line_cents(quantity, unit_price, vat_rate)
+        rows.append(f"({position}, '{code}', '{name}', {quantity}, {', '.join(map(str, cents))})")
+    return ", ".join(rows)
+
+
+_LINES = [order_line_cents(*line[2:]) for line in ORDER_LINES]
+_NET, _VAT, _GROSS = (sum(line[index] for line in _LINES) for index in (2, 3, 4))
+
+# Orders $1 to $2 of series $3, each of customer ($4 || hex($5 + n % $6)), ordered and
+# invoiced with the lines of ORDER_LINES, the invoice stamped $7 + n milliseconds.
+SEED_ORDERS_SQL = f"""
+WITH new_orders AS (
+    INSERT INTO orders (
+        id, customer_id, number, ordered_on, channel, currency,
+        net_total_cents, vat_total_cents, gross_total_cents, status,
+        invoice_number, invoice_issued_on, invoice_due_on, invoice_status,
+        invoice_updated_at, version, created_at, updated_at)
+    SELECT
+        ('{ORDER_ID_PREFIX}' || $3::text || '-' || lpad(to_hex(i), 12, '0'))::uuid,
+        ($4::text || lpad(to_hex($5::bigint + i % $6::bigint), 12, '0'))::uuid,
+        'B' || $3::text || '-' || i,
+        DATE '2025-01-01' + (i % 365)::int,
+        'web_shop',
+        'EUR',
+        {_NET}, {_VAT}, {_GROSS},
+        'placed',
+        'I' || $3::text || '-' || i,
+        DATE '2025-01-01' + (i % 365)::int,
+        DATE '2025-01-15' + (i % 365)::int,
+        'open',
+        $7::timestamptz + i * interval '1 millisecond',
+        1,
+        $7::timestamptz,
+        $7::timestamptz
+    FROM generate_series($1::bigint, $2::bigint) AS i
+    RETURNING id
+)
+INSERT INTO order_lines (
+    id, order_id, position, product_code, product_name, quantity, unit_price_cents,
+    vat_rate_basis_points, net_cents, vat_cents, gross_cents)
+SELECT gen_random_uuid(), new_orders.id, line.*
+FROM new_orders CROSS JOIN (VALUES {_line_values()}) AS line
+"""
+
+
+def seed_orders(
+    database: BenchDatabase,
+    series: str,
+    count: int,
+    customer_prefix: str,
+    first_customer: int,
+    customers: int,
+) -> int:
+    """Orders 1 to `count` of a series, spread over the customers; the ones an earlier run
+    made are kept. Returns how many were inserted."""
+
+    async def insert(connection: asyncpg.Connection) -> int:
+        existing = int(
+            await connection.fetchval(
+                "SELECT count(*) FROM orders WHERE number LIKE $1", f"B{series}-%"
+            )
+        )
+        stamped = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+        for first in range(existing + 1, count + 1, ORDER_CHUNK):
+            last = min(count, first + ORDER_CHUNK - 1)
+            arguments = (customer_prefix, first_customer, customers, stamped)
+            await connection.execute(SEED_ORDERS_SQL, first, last, series, *arguments)
+        await connection.execute("VACUUM ANALYZE orders")
+        await connection.execute("VACUUM ANALYZE order_lines")
+        return max(0, count - existing)
+
+    return database.run(insert)

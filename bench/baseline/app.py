@@ -24,6 +24,7 @@ app = Starlette(
         Route("/api/v1/customers", customers.create_customer, methods=["POST"]),
         Route("/api/v1/auth/token", customers.login, methods=["POST"]),
         Route("/api/v1/orders", orders.create_order, methods=["POST"]),
+        Route("/api/v1/billing/invoices", orders.invoice_feed, methods=["GET"]),
         Route("/readyz", ready, methods=["GET"]),
     ],
     lifespan=lifespan,

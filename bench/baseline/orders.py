@@ -1,12 +1,16 @@
-"""The baseline's order route: the web shop records an order (S2).
+"""The baseline's order routes: the web shop records an order (S2), the finance partner pages
+through the invoice feed (S5).
 
 An order with an Idempotency-Key claims the key, writes the order, its lines, the invoice's
 first status, the audit row and the disclosure row, and keeps the response for retries, in
-one transaction; a retry replays the kept response and audits it as a read.
+one transaction; a retry replays the kept response and audits it as a read. A feed page is
+one keyset SELECT of orders, one of their lines and one of their customers, and the audit
+and disclosure rows of everything on the page.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import uuid
@@ -29,8 +33,10 @@ from bench.baseline.common import (
     staff,
     state,
 )
+from bench.baseline.customers import address_json, organisation_json
+from customer_registry.config import Settings
 from customer_registry.core.ids import uuid7
-from customer_registry.orders.schemas import ORDER_FIELDS
+from customer_registry.orders.schemas import BILLING_CUSTOMER_FIELDS, ORDER_FIELDS
 
 ORDER_COLUMNS = (
     "id, customer_id, number, ordered_on, channel, reseller_name, currency, net_total_cents, "
@@ -72,6 +78,22 @@ COMPLETE_KEY = (
     "response_headers = $4::json, entity = $5, entity_id = $6, customer_id = $7, "
     "fields = $8::json WHERE id = $1"
 )
+SELECT_FEED = (
+    f"SELECT {ORDER_COLUMNS} FROM orders "
+    "WHERE invoice_updated_at IS NOT NULL AND invoice_updated_at <= $1 "
+    "AND (invoice_updated_at, id) > ($2, $3) "
+    "ORDER BY invoice_updated_at, id LIMIT $4"
+)
+SELECT_LINES = (
+    f"SELECT order_id, {LINE_COLUMNS} FROM order_lines "
+    "WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, position"
+)
+SELECT_BILLING_CUSTOMERS = (
+    "SELECT id, first_name, last_name, organisation_name, organisation_business_id, email, "
+    "street, postal_code, city, country FROM customers WHERE id = ANY($1::uuid[])"
+)
+FEED_DELAY = dt.timedelta(seconds=Settings.model_fields["invoice_feed_delay_seconds"].default)
+FEED_START = (dt.datetime(1970, 1, 1, tzinfo=dt.UTC), uuid.UUID(int=0))
 CENT = Decimal("0.01")
 
 
@@ -282,3 +304,66 @@ async def insert_order(
             request_id(request),
         )
     return order, lines
+
+
+async def invoice_feed(request: Request) -> Response:
+    caller = api_key_caller(request) or staff()
+    limit = min(200, int(request.query_params.get("limit", "50")))
+    cursor = request.query_params.get("cursor")
+    after = decode_cursor(cursor) if cursor else FEED_START
+    until = dt.datetime.now(dt.UTC) - FEED_DELAY
+    async with state["pool"].acquire() as connection, connection.transaction():
+        rows = await connection.fetch(SELECT_FEED, until, *after, limit + 1)
+        page = rows[:limit]
+        ids = [row["id"] for row in page]
+        lines: dict[uuid.UUID, list[asyncpg.Record]] = {order_id: [] for order_id in ids}
+        for line in await connection.fetch(SELECT_LINES, ids):
+            lines[line["order_id"]].append(line)
+        customers = {
+            row["id"]: billing_customer(row)
+            for row in await connection.fetch(
+                SELECT_BILLING_CUSTOMERS, list({row["customer_id"] for row in page})
+            )
+        }
+        items = []
+        events = []
+        for row in page:
+            item = order_json(row, lines[row["id"]])
+            items.append({**item, "customer": customers[row["customer_id"]]})
+            events.append(
+                Event("order", item["id"], row["customer_id"], fields_with_data(item, ORDER_FIELDS))
+            )
+        events.extend(
+            Event(
+                "customer",
+                str(customer_id),
+                customer_id,
+                fields_with_data(item, BILLING_CUSTOMER_FIELDS),
+            )
+            for customer_id, item in customers.items()
+        )
+        await record(connection, request, caller, "read", events)
+    position = (page[-1]["invoice_updated_at"], page[-1]["id"]) if page else after
+    return json_response(
+        {"items": items, "next_cursor": encode_cursor(*position), "has_more": len(rows) > limit}
+    )
+
+
+def billing_customer(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "first_name": row["first_name"],
+        "last_name": row["last_name"],
+        "organisation": organisation_json(row),
+        "email": row["email"],
+        "address": address_json(row),
+    }
+
+
+def encode_cursor(moment: dt.datetime, order_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([moment.isoformat(), str(order_id)])).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
+    moment, order_id = orjson.loads(base64.urlsafe_b64decode(cursor))
+    return dt.datetime.fromisoformat(moment), uuid.UUID(order_id)
