@@ -63,6 +63,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--orders", type=int, default=100_000, help="S5: invoiced orders to seed for the feed"
     )
     parser.add_argument(
+        "--report-orders",
+        type=int,
+        default=10_000,
+        help="S6: orders of the larger report customer (the smaller has half)",
+    )
+    parser.add_argument(
+        "--report-audit-events",
+        type=int,
+        default=50_000,
+        help="S6: audit events about the larger report customer (the smaller has half)",
+    )
+    parser.add_argument(
         "--load-generator",
         choices=["auto", "wrk", "python"],
         default="auto",
@@ -97,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         staff_accounts=4,
         retry_percent=arguments.retry_percent,
         orders=arguments.orders,
+        report_orders=arguments.report_orders,
+        report_audit_events=arguments.report_audit_events,
     )
     database = BenchDatabase(arguments.postgres.rstrip("/"), arguments.database)
     with tempfile.TemporaryDirectory(prefix="bench-") as directory:

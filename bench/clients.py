@@ -1,5 +1,5 @@
-"""The finance partner paging through the invoice feed (S5), one request at a time, in the
-benchmark's own process."""
+"""Clients of one request at a time: the finance partner paging through the invoice feed
+(S5), and downloading a streamed export (S6). Both run in the benchmark's own process."""
 
 from __future__ import annotations
 
@@ -70,3 +70,26 @@ def page_through(base_url: str, headers: dict[str, str], max_pages: int | None =
                 break
         feed.seconds = time.perf_counter() - started
     return feed
+
+
+@dataclass(frozen=True)
+class Download:
+    status: int
+    body: bytes
+    seconds: float
+    first_byte_seconds: float
+
+
+def download(base_url: str, path: str, headers: dict[str, str]) -> Download:
+    """Fetch a streamed response whole, timing it to the last byte."""
+    chunks: list[bytes] = []
+    with httpx.Client(base_url=base_url, headers=headers, timeout=600) as client:
+        started = time.perf_counter()
+        first_byte = 0.0
+        with client.stream("GET", path) as response:
+            for chunk in response.iter_bytes():
+                if not chunks:
+                    first_byte = time.perf_counter() - started
+                chunks.append(chunk)
+        seconds = time.perf_counter() - started
+    return Download(response.status_code, b"".join(chunks), seconds, first_byte)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import asyncpg
 from pydantic import SecretStr
 
-from bench.requests import FIRST_NAMES, ID_PREFIX, LAST_NAMES
+from bench.requests import FIRST_NAMES, ID_PREFIX, LAST_NAMES, customer_id
 
 if TYPE_CHECKING:
     from customer_registry.config import Settings
@@ -179,6 +180,19 @@ class BenchDatabase:
 
         self.run(insert)
 
+    def remove_customers(self, first: int, last: int) -> None:
+        """Delete seeded customers `first` to `last` again (they must have no orders)."""
+
+        async def delete(connection: asyncpg.Connection) -> None:
+            await connection.execute(
+                "DELETE FROM customers WHERE id BETWEEN $1 AND $2",
+                uuid.UUID(customer_id(first)),
+                uuid.UUID(customer_id(last)),
+            )
+            await connection.execute("VACUUM ANALYZE customers")
+
+        self.run(delete)
+
     def create_accounts(
         self, secret: str, count: int, password: str, role: str = "staff"
     ) -> list[tuple[str, str]]:
@@ -250,6 +264,8 @@ def service_environment(database: BenchDatabase, secret: str, pool_size: int) ->
             "CUSTOMER_REGISTRY_SECRET_KEY": secret,
             "CUSTOMER_REGISTRY_DATABASE_POOL_SIZE": str(pool_size),
             "CUSTOMER_REGISTRY_ACCESS_TOKEN_MINUTES": "240",
+            # S6 exports more often than staff may in a minute; the limit is still counted.
+            "CUSTOMER_REGISTRY_RATE_LIMIT_EXPORTS_PER_MINUTE": "1000",
             "CUSTOMER_REGISTRY_ERASURE_LOG_FILE": str(
                 Path(tempfile.gettempdir()) / f"{database.name}.erasures.jsonl"
             ),

@@ -38,6 +38,8 @@ class Options:
     staff_accounts: int
     retry_percent: int = 10
     orders: int = 100_000
+    report_orders: int = 10_000
+    report_audit_events: int = 50_000
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,13 @@ class Bench:
         if self._api_keys is None:
             self._api_keys = create_api_keys(self.database.settings(self.secret))
         return self._api_keys
+
+    def account(self, role: str) -> str:
+        """The username of the bench's account of `role`, made now if there is none."""
+        accounts = self.database.accounts(role) or self.database.create_accounts(
+            self.secret, 1, STAFF_PASSWORD, role
+        )
+        return accounts[0][0]
 
     def compare(
         self, phases: list[list[Load]], counters: Sequence[Counter] = ()

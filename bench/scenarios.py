@@ -3,28 +3,34 @@
 A scenario gets a `Bench` (servers, data, options) and returns the rows of the table and
 any notes. `Bench.compare` runs the same phases against the service and then the baseline;
 a phase is a list of loads that run at the same time. Scenarios of one client at a time
-(S5) start each server with `Bench.serve` and measure a block with `Bench.sampled`. To
+(S5, S6) start each server with `Bench.serve` and measure a block with `Bench.sampled`. To
 add a scenario, write one function with `@scenario(...)` (and, for a new kind of request, a
 `RequestKind`).
 """
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 
-from bench.clients import page_through
+from bench.clients import Download, download, page_through
 from bench.database import DISCLOSURES, IDEMPOTENCY_KEYS, ORDERS, REPLAYS, BenchDatabase
 from bench.load import Load, LoadResult
 from bench.requests import ID_PREFIX
-from bench.runner import TARGETS, Bench, Measurement
+from bench.runner import TARGETS, Bench, Measurement, Server
 from bench.seeding import (
     FEED_SERIES,
     FINANCE_PURPOSE,
     seed_orders,
+    seed_report_customer,
+    verified_access_request,
 )
+from bench.table import format_table, ratio
 
 
 @dataclass(frozen=True)
@@ -56,10 +62,7 @@ class Scenario:
 SCENARIOS: dict[str, Scenario] = {}
 
 # Scenarios whose endpoints are not in this version of the service yet.
-PLANNED: dict[str, str] = {
-    "s6": "mailing-label export and access report of a customer with 10,000 orders and "
-    "50,000 audit events: time and peak memory",
-}
+PLANNED: dict[str, str] = {}
 
 
 def scenario(key: str, title: str) -> Callable[[Callable[[Bench], Report]], Callable[..., Report]]:
@@ -224,3 +227,201 @@ def wait_for_feed(database: BenchDatabase) -> None:
     )
     if age is not None and age < delay + 1:
         time.sleep(delay + 1 - age)
+
+
+@scenario(
+    "s6",
+    "streamed exports at two sizes: mailing labels of the register at N and 2N customers, "
+    "access reports of customers with half and all of --report-orders/--report-audit-events",
+)
+def s6_exports(bench: Bench) -> Report:
+    options = bench.options
+    database = bench.database
+    officer = bench.account("privacy_officer")
+    people = [
+        seed_report_customer(
+            database,
+            number,
+            options.report_orders * number // 2,
+            options.report_audit_events * number // 2,
+            bench.staff[0][1],
+        )
+        for number in (1, 2)
+    ]
+    settings = database.settings(bench.secret)
+    requests = [verified_access_request(settings, person.id) for person in people]
+    exports: list[Export] = []
+    for target in TARGETS:
+        with bench.serve(target) as server:
+            headers = {"Authorization": f"Bearer {bench.login(server.base_url, officer)}"}
+            if options.warmup > 0:
+                download(server.base_url, f"{LABELS_PATH}&postal_code_prefix=00", headers)
+                download(server.base_url, report_path(requests[0]), headers)
+
+            measure = partial(measure_export, bench, server, headers)
+            exports.append(measure(LABELS[0], LABELS_PATH, label_rows))
+            with grown_register(database, options.customers):
+                exports.append(measure(LABELS[1], LABELS_PATH, label_rows))
+            for name, request in zip(REPORTS, requests, strict=True):
+                exports.append(measure(name, report_path(request), report_rows))
+    sizes = (
+        f"S6: labels N is the register as it stands ({options.customers:,} seeded customers "
+        f"and any that S3 created), 2N has {options.customers:,} more for the run; access "
+        "report N/2 and N are customers with "
+        + " and ".join(f"{p.orders:,} orders and {p.audit_events:,} audit events" for p in people)
+    )
+    return Report(notes=[sizes, *export_table(exports), *growth_notes(exports)])
+
+
+LABELS_PATH = "/api/v1/exports/mailing-labels?format=csv"
+LABELS = ("labels N", "labels 2N")
+REPORTS = ("access report N/2", "access report N")
+REPORT_PARTS = ("orders", "disclosures", "processing_log")
+Counted = Callable[[Download], tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class Export:
+    """One streamed export measured against one server."""
+
+    name: str
+    target: str
+    download: Download
+    rows: int
+    start_rss_bytes: int
+    peak_rss_bytes: int
+    audit_written: int
+    audit_expected: int
+
+    @property
+    def rss_growth_bytes(self) -> int:
+        return max(0, self.peak_rss_bytes - self.start_rss_bytes)
+
+
+def label_rows(result: Download) -> tuple[int, int]:
+    """The labels (CSV rows after the header) and their export events, one each."""
+    rows = max(0, result.body.count(b"\n") - 1) if result.status == 200 else 0
+    return rows, rows
+
+
+def report_rows(result: Download) -> tuple[int, int]:
+    """The orders, disclosures and processing-log entries; one export event per report."""
+    report = json.loads(result.body) if result.status == 200 else {}
+    return sum(len(report.get(part, [])) for part in REPORT_PARTS), 1
+
+
+def report_path(request_id: str) -> str:
+    return f"/api/v1/gdpr-requests/{request_id}/access-report?format=json"
+
+
+def measure_export(
+    bench: Bench,
+    server: Server,
+    headers: dict[str, str],
+    name: str,
+    path: str,
+    counted: Counted,
+) -> Export:
+    with bench.sampled(server) as probe:
+        result = download(server.base_url, path, headers)
+    rows, expected = counted(result)
+    return Export(
+        name,
+        server.target,
+        result,
+        rows,
+        probe.start_rss_bytes,
+        probe.peak_rss_bytes,
+        probe.written["audit"],
+        expected,
+    )
+
+
+@contextmanager
+def grown_register(database: BenchDatabase, customers: int) -> Iterator[None]:
+    """Customers N+1 to 2N for the block: the label run of a register twice the size."""
+    database.seed_customers(customers + 1, 2 * customers)
+    try:
+        yield
+    finally:
+        database.remove_customers(customers + 1, 2 * customers)
+
+
+def export_table(exports: list[Export]) -> list[str]:
+    table = [
+        (
+            "S6 export",
+            "target",
+            "status",
+            "rows",
+            "seconds",
+            "rows/s",
+            "1st byte ms",
+            "MB",
+            "RSS MB",
+            "RSS +MB",
+            "audit/expected",
+        )
+    ]
+    by_name: dict[str, dict[str, Export]] = {}
+    for export in exports:
+        by_name.setdefault(export.name, {})[export.target] = export
+    for name, targets in by_name.items():
+        for export in targets.values():
+            result = export.download
+            verdict = "ok" if export.audit_written == export.audit_expected else "WRONG"
+            table.append(
+                (
+                    name,
+                    export.target,
+                    str(result.status),
+                    f"{export.rows:,}",
+                    f"{result.seconds:.2f}",
+                    f"{export.rows / result.seconds:,.0f}",
+                    f"{1000 * result.first_byte_seconds:.0f}",
+                    f"{len(result.body) / 1e6:.1f}",
+                    f"{export.peak_rss_bytes / 2**20:.0f}",
+                    f"{export.rss_growth_bytes / 2**20:.1f}",
+                    f"{export.audit_written}/{export.audit_expected} {verdict}",
+                )
+            )
+        if "service" in targets and "baseline" in targets:
+            service, baseline = targets["service"], targets["baseline"]
+            table.append(
+                (
+                    name,
+                    "ratio",
+                    "",
+                    "",
+                    ratio(service.download.seconds, baseline.download.seconds),
+                    ratio(
+                        service.rows / service.download.seconds,
+                        baseline.rows / baseline.download.seconds,
+                    ),
+                    "",
+                    "",
+                    ratio(service.peak_rss_bytes, baseline.peak_rss_bytes),
+                    "",
+                    "",
+                )
+            )
+    return ["", *format_table(table)]
+
+
+def growth_notes(exports: list[Export]) -> list[str]:
+    """For each export and server: how rows, time and peak memory grew with the size."""
+    found = {(export.name, export.target): export for export in exports}
+    notes = []
+    for small, large in (LABELS, REPORTS):
+        for target in TARGETS:
+            if (small, target) not in found or (large, target) not in found:
+                continue
+            before, after = found[small, target], found[large, target]
+            notes.append(
+                f"S6 {target} {small} -> {large.rsplit(' ', 1)[1]}: rows "
+                f"{ratio(after.rows, before.rows)}, time "
+                f"{ratio(after.download.seconds, before.download.seconds)} (linear time grows "
+                "as the rows), peak RSS "
+                f"{ratio(after.peak_rss_bytes, before.peak_rss_bytes)} (flat memory: 1.00x)"
+            )
+    return ["", *notes]

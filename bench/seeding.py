@@ -1,8 +1,9 @@
-"""What S2 and S5 need beyond customers and staff: recipients with API keys, and orders in
-bulk (INSERT ... SELECT generate_series, on the server).
+"""What S2, S5 and S6 need beyond customers and staff: recipients with API keys, orders in
+bulk (INSERT ... SELECT generate_series, on the server), and customers with a long history
+whose access requests are verified and ready to answer.
 
-Recipients and keys are made through the registry's own services, as an admin would make
-them; orders are inserted in SQL, as many as asked for.
+Recipients, keys and requests are made through the registry's own services, as an admin
+would make them; orders and audit events are inserted in SQL, as many as asked for.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -30,8 +32,10 @@ T = TypeVar("T")
 ORDER_CHUNK = 50_000
 # Order ids: this prefix, then the series (4 hex digits), then the order's number.
 ORDER_ID_PREFIX = "018f0001-0000-7000-"
-# The finance partner's invoices (S5).
+# The finance partner's invoices (S5); the report customers' orders are series 9000 + n.
 FEED_SERIES = "8005"
+# Customers with a long history (S6): their own id prefix, so they never meet the others.
+REPORT_ID_PREFIX = "018f0000-0000-7000-9000-"
 FINANCE_PURPOSE = "invoicing"
 
 
@@ -207,3 +211,75 @@ def seed_orders(
         return max(0, count - existing)
 
     return database.run(insert)
+
+
+# $3 audit events about customer $1 by staff account $2, one a minute up to now.
+SEED_AUDIT_SQL = """
+INSERT INTO audit_events (
+    occurred_at, action, actor_type, actor_id, actor_role, entity, entity_id, customer_id,
+    fields, request_id, client_address, purpose)
+SELECT
+    now() - ($3::bigint - i) * interval '1 minute',
+    (ARRAY['read', 'read', 'read', 'update', 'export'])[1 + i % 5],
+    'user', $2::text, 'staff', 'customer', $1::text, $1::uuid,
+    '["address", "email", "first_name", "last_name"]',
+    'bench-seed-' || i, '127.0.0.1', NULL
+FROM generate_series(1, $3::bigint) AS i
+"""
+
+
+@dataclass(frozen=True)
+class ReportCustomer:
+    """A customer with `orders` orders and `audit_events` audit events about them."""
+
+    id: uuid.UUID
+    orders: int
+    audit_events: int
+
+
+def seed_report_customer(
+    database: BenchDatabase, number: int, orders: int, audit_events: int, actor_id: str
+) -> ReportCustomer:
+    """Customer `number` of the report customers, with its history; kept from an earlier
+    run if there is one (then its own counts are returned)."""
+    customer_id = uuid.UUID(f"{REPORT_ID_PREFIX}{number:012x}")
+    series = f"{9000 + number}"
+    if database.value("SELECT count(*) FROM customers WHERE id = $1", customer_id) == 0:
+        database.seed_customers(number, number, REPORT_ID_PREFIX, "report")
+        seed_orders(database, series, orders, REPORT_ID_PREFIX, number, 1)
+        database.value(SEED_AUDIT_SQL, str(customer_id), actor_id, audit_events)
+
+    async def counts(connection: asyncpg.Connection) -> ReportCustomer:
+        return ReportCustomer(
+            customer_id,
+            int(await connection.fetchval(_COUNT_ORDERS, customer_id)),
+            int(await connection.fetchval(_COUNT_AUDIT, customer_id)),
+        )
+
+    return database.run(counts)
+
+
+_COUNT_ORDERS = "SELECT count(*) FROM orders WHERE customer_id = $1"
+_COUNT_AUDIT = "SELECT count(*) FROM audit_events WHERE customer_id = $1"
+
+
+def verified_access_request(settings: Settings, customer_id: uuid.UUID) -> str:
+    """A new access request of the customer, verified, as the privacy officer leaves it."""
+    from customer_registry.auth.principal import SYSTEM_ACTOR
+    from customer_registry.gdpr_requests.schemas import GdprRequestCreate, Verification
+    from customer_registry.gdpr_requests.service import GdprRequestService
+    from customer_registry.models import RequestChannel, RequestType, VerificationMethod
+
+    async def create(session: AsyncSession) -> str:
+        service = GdprRequestService(session, settings)
+        request = await service.submit(
+            GdprRequestCreate(
+                type=RequestType.access, customer_id=customer_id, channel=RequestChannel.email
+            ),
+            SYSTEM_ACTOR,
+        )
+        method = Verification(method=VerificationMethod.registered_email_address)
+        await service.verify(request.id, method, SYSTEM_ACTOR)
+        return str(request.id)
+
+    return _in_registry(settings, create)

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bench.baseline import customers, orders
+from bench.baseline import customers, orders, reports
 from bench.baseline.common import json_response, lifespan
 
 
@@ -25,6 +25,12 @@ app = Starlette(
         Route("/api/v1/auth/token", customers.login, methods=["POST"]),
         Route("/api/v1/orders", orders.create_order, methods=["POST"]),
         Route("/api/v1/billing/invoices", orders.invoice_feed, methods=["GET"]),
+        Route("/api/v1/exports/mailing-labels", reports.mailing_labels, methods=["GET"]),
+        Route(
+            "/api/v1/gdpr-requests/{request_id:uuid}/access-report",
+            reports.access_report,
+            methods=["GET"],
+        ),
         Route("/readyz", ready, methods=["GET"]),
     ],
     lifespan=lifespan,
