@@ -22,6 +22,12 @@ from bench.servers import ServerSampler, baseline_command, free_port, running, s
 # Time for the requests still in flight when a load generator stops to finish.
 DRAIN_SECONDS = 2.0
 STAFF_PASSWORD = "bench-password-long-enough"
+# How long to wait at most for the service's sealer to catch up with the audit rows.
+SETTLE_SECONDS = 60.0
+UNSEALED = (
+    "SELECT (SELECT coalesce(max(id), 0) FROM audit_events) "
+    "> (SELECT coalesce(max(event_id), 0) FROM audit_chain)"
+)
 TARGETS = ("service", "baseline")
 
 
@@ -115,10 +121,10 @@ class Bench:
             )
         return seconds
 
-    @property
     def api_keys(self) -> ApiKeys:
-        """The web shop's and the finance partner's keys, made for this run (the keys of an
-        earlier run are hashed with its own secret)."""
+        """The web shop's and the finance partner's keys, made on the first call of this run
+        (the keys of an earlier run are hashed with its own secret); servers started after
+        it know them."""
         if self._api_keys is None:
             self._api_keys = create_api_keys(self.database.settings(self.secret))
         return self._api_keys
@@ -208,6 +214,16 @@ class Bench:
         probe.peak_rss_bytes = sampler.peak_rss_bytes
         probe.cpu_seconds = sampler.cpu_seconds
         probe.written = self.database.counted_since(counters, markers)
+
+    def settle(self, server: Server) -> None:
+        """Until the service's sealer has sealed every audit row so far, so that a block of
+        work does not pay for sealing the rows of the one before (the baseline seals none;
+        the next server start seals them)."""
+        if server.target != "service":
+            return
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while self.database.value(UNSEALED) and time.monotonic() < deadline:
+            time.sleep(0.2)
 
     def login(self, base_url: str, username: str, password: str = STAFF_PASSWORD) -> str | None:
         """A bearer token (the baseline's are never checked), or None when refused."""

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
+from typing import NamedTuple
 
 from bench.clients import Download, download, page_through
 from bench.database import DISCLOSURES, IDEMPOTENCY_KEYS, ORDERS, REPLAYS, BenchDatabase
@@ -26,6 +27,7 @@ from bench.runner import TARGETS, Bench, Measurement, Server
 from bench.seeding import (
     FEED_SERIES,
     FINANCE_PURPOSE,
+    ReportCustomer,
     seed_orders,
     seed_report_customer,
     verified_access_request,
@@ -103,7 +105,7 @@ def s1_read(bench: Bench) -> Report:
 
 @scenario("s2", "web shop POST /api/v1/orders with its API key and Idempotency-Key, some retried")
 def s2_orders(bench: Bench) -> Report:
-    bench.api_keys  # made before the servers start  # noqa: B018
+    bench.api_keys()  # before the servers start
     retries = bench.options.retry_percent
     mix = tuple(
         (kind, weight)
@@ -191,7 +193,7 @@ def s5_feed(bench: Bench) -> Report:
     options = bench.options
     seed_orders(bench.database, FEED_SERIES, options.orders, ID_PREFIX, 1, options.customers)
     invoiced = bench.database.value("SELECT count(*) FROM orders WHERE invoice_status IS NOT NULL")
-    headers = {"X-API-Key": bench.api_keys.finance.plaintext, "X-Purpose": FINANCE_PURPOSE}
+    headers = {"X-API-Key": bench.api_keys().finance.plaintext, "X-Purpose": FINANCE_PURPOSE}
     measurements = []
     notes = []
     for target in TARGETS:
@@ -199,6 +201,7 @@ def s5_feed(bench: Bench) -> Report:
             wait_for_feed(bench.database)
             if options.warmup > 0:
                 page_through(server.base_url, headers, max_pages=FEED_WARMUP_PAGES)
+            bench.settle(server)
             with bench.sampled(server, (DISCLOSURES,)) as probe:
                 feed = page_through(server.base_url, headers)
         measurements.append(
@@ -262,8 +265,8 @@ def s6_exports(bench: Bench) -> Report:
             exports.append(measure(LABELS[0], LABELS_PATH, label_rows))
             with grown_register(database, options.customers):
                 exports.append(measure(LABELS[1], LABELS_PATH, label_rows))
-            for name, request in zip(REPORTS, requests, strict=True):
-                exports.append(measure(name, report_path(request), report_rows))
+            for name, person, request in zip(REPORTS, people, requests, strict=True):
+                exports.append(measure(name, report_path(request), partial(report_rows, person)))
     sizes = (
         f"S6: labels N is the register as it stands ({options.customers:,} seeded customers "
         f"and any that S3 created), 2N has {options.customers:,} more for the run; access "
@@ -277,7 +280,6 @@ LABELS_PATH = "/api/v1/exports/mailing-labels?format=csv"
 LABELS = ("labels N", "labels 2N")
 REPORTS = ("access report N/2", "access report N")
 REPORT_PARTS = ("orders", "disclosures", "processing_log")
-Counted = Callable[[Download], tuple[int, int]]
 
 
 @dataclass(frozen=True)
@@ -288,6 +290,7 @@ class Export:
     target: str
     download: Download
     rows: int
+    complete: bool
     start_rss_bytes: int
     peak_rss_bytes: int
     audit_written: int
@@ -298,16 +301,28 @@ class Export:
         return max(0, self.peak_rss_bytes - self.start_rss_bytes)
 
 
-def label_rows(result: Download) -> tuple[int, int]:
+class Counts(NamedTuple):
+    rows: int
+    audit_expected: int
+    complete: bool
+
+
+Counted = Callable[[Download], Counts]
+
+
+def label_rows(result: Download) -> Counts:
     """The labels (CSV rows after the header) and their export events, one each."""
     rows = max(0, result.body.count(b"\n") - 1) if result.status == 200 else 0
-    return rows, rows
+    return Counts(rows, rows, result.status == 200)
 
 
-def report_rows(result: Download) -> tuple[int, int]:
-    """The orders, disclosures and processing-log entries; one export event per report."""
+def report_rows(person: ReportCustomer, result: Download) -> Counts:
+    """The orders, disclosures and processing-log entries, one export event per report;
+    complete with every order of the person and at least the audit events seeded."""
     report = json.loads(result.body) if result.status == 200 else {}
-    return sum(len(report.get(part, [])) for part in REPORT_PARTS), 1
+    parts = {part: len(report.get(part, [])) for part in REPORT_PARTS}
+    complete = parts["orders"] == person.orders and parts["processing_log"] >= person.audit_events
+    return Counts(sum(parts.values()), 1, complete)
 
 
 def report_path(request_id: str) -> str:
@@ -322,18 +337,20 @@ def measure_export(
     path: str,
     counted: Counted,
 ) -> Export:
+    bench.settle(server)
     with bench.sampled(server) as probe:
         result = download(server.base_url, path, headers)
-    rows, expected = counted(result)
+    counts = counted(result)
     return Export(
         name,
         server.target,
         result,
-        rows,
+        counts.rows,
+        counts.complete,
         probe.start_rss_bytes,
         probe.peak_rss_bytes,
         probe.written["audit"],
-        expected,
+        counts.audit_expected,
     )
 
 
@@ -375,7 +392,7 @@ def export_table(exports: list[Export]) -> list[str]:
                     name,
                     export.target,
                     str(result.status),
-                    f"{export.rows:,}",
+                    f"{export.rows:,}" + ("" if export.complete else " INCOMPLETE"),
                     f"{result.seconds:.2f}",
                     f"{export.rows / result.seconds:,.0f}",
                     f"{1000 * result.first_byte_seconds:.0f}",
