@@ -12,6 +12,7 @@ from bench.database import BenchDatabase
 from bench.load import wrk_available
 from bench.runner import Bench, Options
 from bench.scenarios import PLANNED, SCENARIOS, Report, Row
+from bench.table import format_table, ratio
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,6 +54,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--pool-size", type=int, default=16, help="connections per worker")
     parser.add_argument(
+        "--retry-percent",
+        type=int,
+        default=10,
+        help="S2: share of orders sent again with the same Idempotency-Key",
+    )
+    parser.add_argument(
+        "--orders", type=int, default=100_000, help="S5: invoiced orders to seed for the feed"
+    )
+    parser.add_argument(
+        "--report-orders",
+        type=int,
+        default=10_000,
+        help="S6: orders of the larger report customer (the smaller has half)",
+    )
+    parser.add_argument(
+        "--report-audit-events",
+        type=int,
+        default=50_000,
+        help="S6: audit events about the larger report customer (the smaller has half)",
+    )
+    parser.add_argument(
         "--load-generator",
         choices=["auto", "wrk", "python"],
         default="auto",
@@ -85,12 +107,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         generator=generator,
         pool_size=arguments.pool_size,
         staff_accounts=4,
+        retry_percent=arguments.retry_percent,
+        orders=arguments.orders,
+        report_orders=arguments.report_orders,
+        report_audit_events=arguments.report_audit_events,
     )
     database = BenchDatabase(arguments.postgres.rstrip("/"), arguments.database)
     with tempfile.TemporaryDirectory(prefix="bench-") as directory:
         bench = Bench(options, database, Path(directory))
         if arguments.reuse_database:
-            bench.staff = database.staff_accounts()
+            bench.staff = database.accounts()
             print(f"reusing database {database.name}", flush=True)
         else:
             database.create()
@@ -115,62 +141,55 @@ def render(options: Options, reports: list[Report]) -> str:
         f"{options.connections} connections, {options.duration:g} s per measurement, "
         f"load from {options.generator}"
     )
-    columns = (
-        "scenario",
-        "target",
-        "req/s",
-        "p50 ms",
-        "p99 ms",
-        "errors",
-        "audit/2xx",
-        "RSS MB",
-        "CPU ms/req",
-    )
-    lines = [header, ""]
-    table: list[tuple[str, ...]] = [columns]
+    table: list[tuple[str, ...]] = [COLUMNS]
     for report in reports:
         by_label: dict[str, dict[str, Row]] = {}
         for row in report.rows:
             by_label.setdefault(row.scenario, {})[row.target] = row
         for label, targets in by_label.items():
-            for row in targets.values():
-                table.append(_cells(row))
+            table.extend(_cells(row) for row in targets.values())
             service, baseline = targets.get("service"), targets.get("baseline")
-            if service and baseline and baseline.result.per_second:
-                cpu_ratio = ""
-                if service.cpu_ms_per_request and baseline.cpu_ms_per_request:
-                    cpu_ratio = f"{service.cpu_ms_per_request / baseline.cpu_ms_per_request:.2f}x"
-                table.append(
-                    (
-                        label,
-                        "ratio",
-                        f"{service.result.per_second / baseline.result.per_second:.2f}x",
-                        f"{service.result.p50_ms / baseline.result.p50_ms:.2f}x",
-                        f"{service.result.p99_ms / baseline.result.p99_ms:.2f}x",
-                        "",
-                        "",
-                        "",
-                        cpu_ratio,
-                    )
-                )
-    widths = [max(len(row[index]) for row in table) for index in range(len(columns))]
-    for cells in table:
-        lines.append(
-            "  ".join(
-                cell.ljust(width) if index < 2 else cell.rjust(width)
-                for index, (cell, width) in enumerate(zip(cells, widths, strict=True))
-            )
-        )
-    lines.append("")
-    lines.append(
-        "audit/2xx: audit rows written / rows the 2xx answers stand for (one per customer "
-        "returned); ok when equal, or higher by at most the requests still in flight when "
-        "the load generator stopped. CPU ms/req: CPU time of the server's processes per "
-        "answer, which stays comparable when other work shares the machine."
-    )
+            if service and baseline:
+                table.append(_ratios(label, service, baseline))
+    lines = [header]
+    if len(table) > 1:
+        lines.extend(["", *format_table(table), "", LEGEND])
     for report in reports:
-        lines.extend(report.notes)
+        lines.extend(["", *report.notes] if report.notes else [])
     return "\n".join(lines)
+
+
+COLUMNS = (
+    "scenario",
+    "target",
+    "req/s",
+    "p50 ms",
+    "p99 ms",
+    "errors",
+    "audit/2xx",
+    "RSS MB",
+    "CPU ms/req",
+)
+LEGEND = (
+    "audit/2xx: audit rows written / rows the 2xx answers stand for (one per customer "
+    "returned); ok when equal, or higher by at most the requests still in flight when "
+    "the load generator stopped. CPU ms/req: CPU time of the server's processes per "
+    "answer, which stays comparable when other work shares the machine."
+)
+
+
+def _ratios(label: str, service: Row, baseline: Row) -> tuple[str, ...]:
+    return (
+        label,
+        "ratio",
+        ratio(service.result.per_second, baseline.result.per_second),
+        ratio(service.result.p50_ms, baseline.result.p50_ms),
+        ratio(service.result.p99_ms, baseline.result.p99_ms),
+        "",
+        "",
+        ratio(service.peak_rss_bytes or 0, baseline.peak_rss_bytes or 0),
+        ratio(service.cpu_ms_per_request or 0, baseline.cpu_ms_per_request or 0),
+    )
 
 
 def _cells(row: Row) -> tuple[str, ...]:

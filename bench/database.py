@@ -9,13 +9,19 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
 from pydantic import SecretStr
 
-from bench.requests import FIRST_NAMES, ID_PREFIX, LAST_NAMES
+from bench.requests import FIRST_NAMES, ID_PREFIX, LAST_NAMES, customer_id
+
+if TYPE_CHECKING:
+    from customer_registry.config import Settings
 
 SEED_CHUNK = 250_000
 
@@ -24,6 +30,7 @@ def _sql_array(values: tuple[str, ...]) -> str:
     return "ARRAY[" + ", ".join("'" + value.replace("'", "''") + "'" for value in values) + "]"
 
 
+# Customers $1 to $2 with ids $3 + the number in hex and e-mail $4 + the number @example.fi.
 # Four in five customers are private persons, the rest companies with a business id; every
 # customer has an e-mail, phone and address, every tenth relationship has ended.
 SEED_SQL = f"""
@@ -33,14 +40,14 @@ INSERT INTO customers (
     language, legal_basis, source, relationship_started_on, relationship_ended_on,
     is_contact_person, version, created_at, updated_at)
 SELECT
-    ('{ID_PREFIX}' || lpad(to_hex(i), 12, '0'))::uuid,
+    ($3::text || lpad(to_hex(i), 12, '0'))::uuid,
     CASE WHEN i % 5 = 0 THEN 'company' ELSE 'private_person' END,
     ({_sql_array(FIRST_NAMES)})[1 + i % {len(FIRST_NAMES)}],
     ({_sql_array(LAST_NAMES)})[1 + (i / 7) % {len(LAST_NAMES)}],
     CASE WHEN i % 5 = 0 THEN 'Yritys ' || i || ' Oy' END,
     CASE WHEN i % 5 = 0 THEN '1234567-1' END,
-    'customer' || i || '@example.fi',
-    'customer' || i || '@example.fi',
+    $4::text || i || '@example.fi',
+    $4::text || i || '@example.fi',
     '+35840' || lpad((i % 10000000)::text, 7, '0'),
     'Esimerkkikatu ' || (1 + i % 99) || ' A ' || (1 + i % 40),
     lpad(((i * 37) % 99999)::text, 5, '0'),
@@ -60,6 +67,42 @@ FROM generate_series($1::bigint, $2::bigint) AS i
 
 
 @dataclass(frozen=True)
+class Counter:
+    """Rows of one kind written after a marker: `marker` reads the position, `count` the
+    rows past it."""
+
+    name: str
+    marker: str
+    count: str
+
+
+AUDIT_ROWS = Counter(
+    "audit",
+    "SELECT coalesce(max(id), 0) FROM audit_events",
+    "SELECT count(*) FROM audit_events WHERE id > $1",
+)
+DISCLOSURES = Counter(
+    "disclosures",
+    "SELECT coalesce(max(id), 0) FROM disclosures",
+    "SELECT count(*) FROM disclosures WHERE id > $1",
+)
+IDEMPOTENCY_KEYS = Counter(
+    "idempotency keys",
+    "SELECT coalesce(max(id), 0) FROM idempotency_keys",
+    "SELECT count(*) FROM idempotency_keys WHERE id > $1",
+)
+# A replayed order is audited as a read of the order; a new one as its creation.
+REPLAYS = Counter(
+    "replays",
+    "SELECT coalesce(max(id), 0) FROM audit_events",
+    "SELECT count(*) FROM audit_events WHERE id > $1 AND action = 'read' AND entity = 'order'",
+)
+ORDERS = Counter("orders", "SELECT now()", "SELECT count(*) FROM orders WHERE created_at > $1")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
 class BenchDatabase:
     """A PostgreSQL database of its own for one benchmark run."""
 
@@ -73,6 +116,21 @@ class BenchDatabase:
     @property
     def sqlalchemy_url(self) -> str:
         return self.dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+    def run(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """Run `work` on a connection of its own to the benchmark database."""
+
+        async def connected() -> T:
+            connection = await asyncpg.connect(self.dsn)
+            try:
+                return await work(connection)
+            finally:
+                await connection.close()
+
+        return asyncio.run(connected())
+
+    def value(self, query: str, *arguments: object) -> Any:
+        return self.run(lambda connection: connection.fetchval(query, *arguments))
 
     async def _admin(self, statement: str) -> None:
         connection = await asyncpg.connect(f"{self.server_url}/postgres")
@@ -89,8 +147,15 @@ class BenchDatabase:
         asyncio.run(self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
 
     def migrate(self, environment: dict[str, str]) -> None:
+        self._command(environment, "migrate")
+
+    def seal_audit_chain(self, environment: dict[str, str]) -> None:
+        """Seal every audit event now, so that a server's sealer does not do it under load."""
+        self._command(environment, "audit", "seal")
+
+    def _command(self, environment: dict[str, str], *arguments: str) -> None:
         subprocess.run(
-            [sys.executable, "-m", "customer_registry", "migrate"],
+            [sys.executable, "-m", "customer_registry", *arguments],
             env=environment,
             check=True,
             capture_output=True,
@@ -98,35 +163,51 @@ class BenchDatabase:
 
     def seed(self, customers: int) -> float:
         """Insert `customers` customers; returns the seconds it took."""
-
-        async def insert() -> None:
-            connection = await asyncpg.connect(self.dsn)
-            try:
-                for first in range(1, customers + 1, SEED_CHUNK):
-                    last = min(customers, first + SEED_CHUNK - 1)
-                    await connection.execute(SEED_SQL, first, last)
-                await connection.execute("VACUUM ANALYZE customers")
-            finally:
-                await connection.close()
-
         started = time.perf_counter()
-        asyncio.run(insert())
+        self.seed_customers(1, customers)
         return time.perf_counter() - started
 
-    def create_staff(self, secret: str, count: int, password: str) -> list[tuple[str, str]]:
-        """Staff accounts through the registry's own code; returns (username, id) pairs."""
+    def seed_customers(
+        self, first: int, last: int, prefix: str = ID_PREFIX, email: str = "customer"
+    ) -> None:
+        """Customers number `first` to `last` (ids `prefix` + the number), in chunks."""
+
+        async def insert(connection: asyncpg.Connection) -> None:
+            for start in range(first, last + 1, SEED_CHUNK):
+                end = min(last, start + SEED_CHUNK - 1)
+                await connection.execute(SEED_SQL, start, end, prefix, email)
+            await connection.execute("VACUUM ANALYZE customers")
+
+        self.run(insert)
+
+    def remove_customers(self, first: int, last: int) -> None:
+        """Delete seeded customers `first` to `last` again (they must have no orders)."""
+
+        async def delete(connection: asyncpg.Connection) -> None:
+            await connection.execute(
+                "DELETE FROM customers WHERE id BETWEEN $1 AND $2",
+                uuid.UUID(customer_id(first)),
+                uuid.UUID(customer_id(last)),
+            )
+            await connection.execute("VACUUM ANALYZE customers")
+
+        self.run(delete)
+
+    def create_accounts(
+        self, secret: str, count: int, password: str, role: str = "staff"
+    ) -> list[tuple[str, str]]:
+        """Accounts `bench-<role>-<n>` through the registry's own code; (username, id) pairs."""
         from customer_registry.accounts.bootstrap import create_account
         from customer_registry.accounts.schemas import UserCreate
-        from customer_registry.config import Settings
         from customer_registry.models import Role
 
-        settings = Settings(database_url=self.sqlalchemy_url, secret_key=SecretStr(secret))
+        settings = self.settings(secret)
         accounts = []
         for number in range(1, count + 1):
             data = UserCreate(
-                username=f"bench-staff-{number}",
-                full_name=f"Bench Staff {number}",
-                role=Role.staff,
+                username=f"bench-{role}-{number}",
+                full_name=f"Bench {role.replace('_', ' ').title()} {number}",
+                role=Role(role),
                 password=password,
                 confidentiality_committed=True,
             )
@@ -135,35 +216,38 @@ class BenchDatabase:
             accounts.append((user.username, str(user.id)))
         return accounts
 
-    def staff_accounts(self) -> list[tuple[str, str]]:
-        """The (username, id) of the staff accounts an earlier run created."""
+    def accounts(self, role: str = "staff") -> list[tuple[str, str]]:
+        """The (username, id) of the accounts of a role that an earlier call created."""
+        rows = self.run(
+            lambda connection: connection.fetch(
+                "SELECT username, id FROM users WHERE username LIKE $1 ORDER BY username",
+                f"bench-{role}-%",
+            )
+        )
+        return [(row["username"], str(row["id"])) for row in rows]
 
-        async def fetch() -> list[tuple[str, str]]:
-            connection = await asyncpg.connect(self.dsn)
-            try:
-                rows = await connection.fetch(
-                    "SELECT username, id FROM users WHERE username LIKE 'bench-staff-%' "
-                    "ORDER BY username"
-                )
-            finally:
-                await connection.close()
-            return [(row["username"], str(row["id"])) for row in rows]
+    def settings(self, secret: str) -> Settings:
+        """The registry's settings for code of the registry run by the benchmark itself."""
+        from customer_registry.config import Settings
 
-        return asyncio.run(fetch())
+        return Settings(database_url=self.sqlalchemy_url, secret_key=SecretStr(secret))
 
-    def audit_marker(self) -> int:
-        """The newest audit event id: rows written after it belong to the next measurement."""
-        return asyncio.run(self._fetch("SELECT coalesce(max(id), 0) FROM audit_events"))
+    def markers(self, counters: Sequence[Counter]) -> list[object]:
+        """Where each counter stands now; `counted_since` counts the rows written after."""
 
-    def audit_rows_since(self, marker: int) -> int:
-        return asyncio.run(self._fetch("SELECT count(*) FROM audit_events WHERE id > $1", marker))
+        async def read(connection: asyncpg.Connection) -> list[object]:
+            return [await connection.fetchval(counter.marker) for counter in counters]
 
-    async def _fetch(self, query: str, *arguments: object) -> int:
-        connection = await asyncpg.connect(self.dsn)
-        try:
-            return int(await connection.fetchval(query, *arguments))
-        finally:
-            await connection.close()
+        return self.run(read)
+
+    def counted_since(self, counters: Sequence[Counter], markers: list[object]) -> dict[str, int]:
+        async def count(connection: asyncpg.Connection) -> dict[str, int]:
+            return {
+                counter.name: int(await connection.fetchval(counter.count, marker))
+                for counter, marker in zip(counters, markers, strict=True)
+            }
+
+        return self.run(count)
 
 
 def service_environment(database: BenchDatabase, secret: str, pool_size: int) -> dict[str, str]:
@@ -180,6 +264,8 @@ def service_environment(database: BenchDatabase, secret: str, pool_size: int) ->
             "CUSTOMER_REGISTRY_SECRET_KEY": secret,
             "CUSTOMER_REGISTRY_DATABASE_POOL_SIZE": str(pool_size),
             "CUSTOMER_REGISTRY_ACCESS_TOKEN_MINUTES": "240",
+            # S6 exports more often than staff may in a minute; the limit is still counted.
+            "CUSTOMER_REGISTRY_RATE_LIMIT_EXPORTS_PER_MINUTE": "1000",
             "CUSTOMER_REGISTRY_ERASURE_LOG_FILE": str(
                 Path(tempfile.gettempdir()) / f"{database.name}.erasures.jsonl"
             ),

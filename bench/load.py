@@ -13,7 +13,14 @@ import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from bench.requests import ID_PREFIX, KINDS, SEARCH_NAMES, LoadData, new_customer_body
+from bench.requests import (
+    ID_PREFIX,
+    KINDS,
+    SEARCH_NAMES,
+    LoadData,
+    new_customer_body,
+    new_order_body,
+)
 
 RESULT_MARKER = "BENCH-RESULT "
 
@@ -127,6 +134,8 @@ def lua_script(load: Load, data: LoadData) -> str:
         search_names=", ".join(_lua_string(name) for name in SEARCH_NAMES),
         nonce=_lua_string(data.nonce),
         new_customer_template=_lua_string(new_customer_body("%s").decode()),
+        api_key=_lua_string(data.api_key),
+        new_order_template=_lua_string(new_order_body("%s", "%s").decode()),
         slots=", ".join(_lua_string(slot) for slot in slots),
         builders=kinds,
         marker=_lua_string(RESULT_MARKER),
@@ -142,6 +151,8 @@ logins = {{{logins}}}
 search_names = {{{search_names}}}
 nonce = {nonce}
 new_customer_template = {new_customer_template}
+api_key = {api_key}
+new_order_template = {new_order_template}
 local slots = {{{slots}}}
 sequence = 0
 thread_number = 0
@@ -171,6 +182,11 @@ end
 
 function bearer()
     return {{["Authorization"] = "Bearer " .. pick(tokens)}}
+end
+
+function order_headers(key)
+    return {{["X-API-Key"] = api_key, ["Idempotency-Key"] = key,
+        ["Content-Type"] = "application/json"}}
 end
 
 local builders = {{}}

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from bench.load import RESULT_MARKER
-from bench.requests import KINDS, LoadData, audit_rows_expected
+from bench.requests import KINDS, LoadData, Memory, audit_rows_expected
 
 
 async def generate(spec: dict[str, Any]) -> dict[str, Any]:
@@ -35,8 +35,10 @@ async def generate(spec: dict[str, Any]) -> dict[str, Any]:
 
         async def connection(number: int) -> None:
             rng = random.Random(number)
+            memory: Memory = {}
             while time.perf_counter() < deadline:
-                method, path, headers, body = rng.choice(kinds).python(data, rng, next(sequence))
+                kind = rng.choice(kinds)
+                method, path, headers, body = kind.python(data, rng, next(sequence), memory)
                 sent = time.perf_counter()
                 counts["requests"] += 1
                 try:
@@ -59,12 +61,12 @@ async def generate(spec: dict[str, Any]) -> dict[str, Any]:
     return {
         **counts,
         "seconds": round(seconds, 3),
-        "p50_ms": _percentile(latencies, 50) * 1000,
-        "p99_ms": _percentile(latencies, 99) * 1000,
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
     }
 
 
-def _percentile(values: list[float], percent: float) -> float:
+def percentile(values: list[float], percent: float) -> float:
     if not values:
         return 0.0
     return values[min(len(values) - 1, int(len(values) * percent / 100))]

@@ -48,7 +48,8 @@ def running(
         process = subprocess.Popen(
             command,
             cwd=repository,
-            env={**environment, "PYTHONPATH": str(repository)},
+            # This checkout's service and bench, whatever the environment has installed.
+            env={**environment, "PYTHONPATH": f"{repository / 'src'}{os.pathsep}{repository}"},
             stdout=output,
             stderr=subprocess.STDOUT,
         )
@@ -143,6 +144,7 @@ class ServerSampler:
     def __init__(self, root: int, interval: float = 0.2) -> None:
         self.root = root
         self.interval = interval
+        self.start_rss_bytes = 0
         self.peak_rss_bytes = 0
         self.cpu_seconds = 0.0
         self._stop = threading.Event()
@@ -154,6 +156,7 @@ class ServerSampler:
             self._stop.wait(self.interval)
 
     def __enter__(self) -> ServerSampler:
+        self.start_rss_bytes = tree_rss_bytes(self.root)
         self._cpu_before = tree_cpu_seconds(self.root)
         self._thread.start()
         return self

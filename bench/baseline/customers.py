@@ -1,32 +1,22 @@
-"""The baseline: the same audited work as the registry, on raw asyncpg with no framework.
-
-A minimal Starlette app: each read is one indexed SELECT of the customer and one audit
-INSERT in the same transaction, answered with orjson. Searches, creations and logins do
-the same work as the registry's (one audit row per customer returned, argon2id for a
-login). No token verification: it is the floor the registry is measured against.
-
-    BENCH_DATABASE_DSN=postgresql://... BENCH_ACTOR_ID=<uuid> uvicorn bench.baseline:app
-"""
+"""The baseline's customer routes and login: each read one indexed SELECT of the customer
+and one audit INSERT in the same transaction; searches audit every customer returned,
+creations write the customer and its audit row, logins verify with argon2id."""
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
 import orjson
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
+from bench.baseline.common import AUDIT_COLUMNS, json_response, path_uuid, request_id, state
 from customer_registry.core.ids import uuid7
 
 COLUMNS = (
@@ -48,10 +38,6 @@ INSERT_CUSTOMER = (
     "VALUES ($1, $2, $3, $4, $5::text, lower($5::text), $6, $7, $8, $9, $10, $11, 'contract', $12, "
     "current_date, false, 1, now(), now())"
 )
-AUDIT_COLUMNS = (
-    "occurred_at, action, actor_type, actor_id, actor_role, entity, entity_id, customer_id, "
-    "fields, request_id, client_address"
-)
 INSERT_AUDIT = (
     f"INSERT INTO audit_events ({AUDIT_COLUMNS}) "
     "VALUES (now(), $1, 'user', $2, 'staff', $3, $4, $5, $6::json, $7, $8)"
@@ -72,46 +58,36 @@ ALWAYS_PRESENT = (
     "type",
 )
 
-state: dict[str, Any] = {}
 hasher = PasswordHasher()
 
 
-@asynccontextmanager
-async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-    size = int(os.environ.get("BENCH_POOL_SIZE", "16"))
-    state["pool"] = await asyncpg.create_pool(
-        os.environ["BENCH_DATABASE_DSN"], min_size=size, max_size=size
-    )
-    state["actor_id"] = os.environ["BENCH_ACTOR_ID"]
-    yield
-    await state["pool"].close()
+def organisation_json(row: Mapping[str, Any]) -> dict[str, Any] | None:
+    if row["organisation_name"] is None:
+        return None
+    return {"name": row["organisation_name"], "business_id": row["organisation_business_id"]}
+
+
+def address_json(row: Mapping[str, Any]) -> dict[str, Any] | None:
+    if row["street"] is None:
+        return None
+    return {
+        "street": row["street"],
+        "postal_code": row["postal_code"],
+        "city": row["city"],
+        "country": row["country"],
+    }
 
 
 def customer_json(row: asyncpg.Record) -> dict[str, Any]:
-    organisation = (
-        None
-        if row["organisation_name"] is None
-        else {"name": row["organisation_name"], "business_id": row["organisation_business_id"]}
-    )
-    address = (
-        None
-        if row["street"] is None
-        else {
-            "street": row["street"],
-            "postal_code": row["postal_code"],
-            "city": row["city"],
-            "country": row["country"],
-        }
-    )
     return {
         "id": str(row["id"]),
         "type": row["type"],
         "first_name": row["first_name"],
         "last_name": row["last_name"],
-        "organisation": organisation,
+        "organisation": organisation_json(row),
         "email": row["email"],
         "phone": row["phone"],
-        "address": address,
+        "address": address_json(row),
         "language": row["language"],
         "legal_basis": row["legal_basis"],
         "source": row["source"],
@@ -135,18 +111,9 @@ def fields_with_data(customer: dict[str, Any]) -> str:
     return orjson.dumps(sorted([*ALWAYS_PRESENT, *present])).decode()
 
 
-def request_id(request: Request) -> str:
-    return request.headers.get("x-request-id") or uuid.uuid4().hex
-
-
-def json_response(content: Any, status_code: int = 200) -> Response:
-    return Response(orjson.dumps(content), status_code, media_type="application/json")
-
-
 async def read_customer(request: Request) -> Response:
-    try:
-        customer_id = uuid.UUID(request.path_params["customer_id"])
-    except ValueError:
+    customer_id = path_uuid(request, "customer_id")
+    if customer_id is None:
         return json_response({"title": "Unprocessable entity"}, 422)
     async with state["pool"].acquire() as connection, connection.transaction():
         row = await connection.fetchrow(SELECT_CUSTOMER, customer_id)
@@ -245,19 +212,3 @@ async def login(request: Request) -> Response:
     return json_response(
         {"access_token": uuid.uuid4().hex, "token_type": "bearer", "expires_in": 900}
     )
-
-
-async def ready(_request: Request) -> Response:
-    return json_response({"status": "ok", "at": dt.datetime.now(dt.UTC)})
-
-
-app = Starlette(
-    routes=[
-        Route("/api/v1/customers/{customer_id}", read_customer, methods=["GET"]),
-        Route("/api/v1/customers", search_customers, methods=["GET"]),
-        Route("/api/v1/customers", create_customer, methods=["POST"]),
-        Route("/api/v1/auth/token", login, methods=["POST"]),
-        Route("/readyz", ready, methods=["GET"]),
-    ],
-    lifespan=lifespan,
-)
