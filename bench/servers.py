@@ -48,7 +48,11 @@ def running(
         process = subprocess.Popen(
             command,
             cwd=repository,
-            env={**environment, "PYTHONPATH": str(repository)},
+            # This checkout's service, not whatever copy is installed.
+            env={
+                **environment,
+                "PYTHONPATH": os.pathsep.join((str(repository / "src"), str(repository))),
+            },
             stdout=output,
             stderr=subprocess.STDOUT,
         )

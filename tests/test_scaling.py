@@ -157,11 +157,10 @@ class TestLostDatabaseConnections:
             await engine.dispose()
 
         # A request on a cut connection is refused with 503 and Retry-After (nothing was
-        # done); the pool replaces the connection and the retry succeeds.
-        responses = [await client.get(path, headers=staff.headers) for _ in range(3)]
-        assert responses[-1].status_code == 200
-        for response in responses[:-1]:
-            assert response.status_code in {200, 503}, response.text
-            if response.status_code == 503:
-                assert response.headers["Retry-After"] == "1"
-                assert response.json()["type"].endswith("database-unavailable")
+        # done); the pool drops its connections, so the retry succeeds on a new one.
+        first, *retries = [await client.get(path, headers=staff.headers) for _ in range(3)]
+        assert first.status_code in {200, 503}, first.text
+        if first.status_code == 503:
+            assert first.headers["Retry-After"] == "1"
+            assert first.json()["type"].endswith("database-unavailable")
+        assert [retry.status_code for retry in retries] == [200, 200]

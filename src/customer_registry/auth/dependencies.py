@@ -160,17 +160,6 @@ async def get_staff_principal(
     return await _principal_from_token(request, session, token)
 
 
-async def get_staff_principal_revocation_unchecked(
-    request: Request,
-    session: SessionDep,
-    token: Annotated[str | None, Depends(bearer_scheme)],
-) -> Principal:
-    """As `get_staff_principal`, with the logout check left to the route's own query."""
-    if token is None:
-        raise Unauthorized(INVALID_CREDENTIALS)
-    return await _principal_from_token(request, session, token, check_revocation=False)
-
-
 def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
@@ -204,20 +193,31 @@ def require(
             raise Forbidden(f"This action needs the permission {permission.value}.")
         return actor_of(request, principal)
 
+    # Each resolves the caller itself rather than through a principal dependency: one
+    # level less for FastAPI to solve on every request.
     async def staff_or_api_key(
-        request: Request, principal: Annotated[Principal, Depends(get_principal)]
+        request: Request,
+        session: SessionDep,
+        token: Annotated[str | None, Depends(bearer_scheme)],
+        api_key: Annotated[str | None, Depends(api_key_scheme)],
     ) -> Actor:
-        return checked(request, principal)
+        return checked(request, await get_principal(request, session, token, api_key))
 
     async def staff_only(
-        request: Request, principal: Annotated[Principal, Depends(get_staff_principal)]
+        request: Request,
+        session: SessionDep,
+        token: Annotated[str | None, Depends(bearer_scheme)],
     ) -> Actor:
-        return checked(request, principal)
+        return checked(request, await get_staff_principal(request, session, token))
 
     async def staff_only_revocation_unchecked(
         request: Request,
-        principal: Annotated[Principal, Depends(get_staff_principal_revocation_unchecked)],
+        session: SessionDep,
+        token: Annotated[str | None, Depends(bearer_scheme)],
     ) -> Actor:
+        if token is None:
+            raise Unauthorized(INVALID_CREDENTIALS)
+        principal = await _principal_from_token(request, session, token, check_revocation=False)
         return checked(request, principal)
 
     if permission in API_KEY_PERMISSIONS:

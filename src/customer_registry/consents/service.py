@@ -25,6 +25,7 @@ from customer_registry.consents.schemas import (
 from customer_registry.core.database import SessionDep
 from customer_registry.core.errors import NotFound
 from customer_registry.core.pagination import Page, decode_int_cursor, encode_cursor
+from customer_registry.core.prepared import DriverRow
 from customer_registry.customers.repository import CustomerRepository
 from customer_registry.models import AuditAction, ConsentDecision, ConsentEvent, Customer, Purpose
 from customer_registry.restrictions.policy import RestrictedReadPurpose, read_purpose
@@ -74,7 +75,7 @@ class ConsentStates:
         a single customer is read with its consents in one query."""
         return [latest_decision(purpose).label(f"consent_{purpose.value}") for purpose in Purpose]
 
-    def summary_of(self, row: Row[Any]) -> ConsentSummary:
+    def summary_of(self, row: Row[Any] | DriverRow) -> ConsentSummary:
         """The summary from a row that has the `summary_columns`."""
         mapping = row._mapping
         return self._summary(

@@ -106,6 +106,20 @@ class UnprocessableEntity(RegistryError):
     title = "Unprocessable request"
 
 
+class DatabaseUnavailable(RegistryError):
+    """The connection to the database was lost (a restart, a failover): nothing was done."""
+
+    status_code = 503
+    code = "database-unavailable"
+    title = "Database unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The connection to the database was lost; nothing was changed. Retry.",
+            headers={"Retry-After": "1"},
+        )
+
+
 def problem_response(
     request: Request,
     status: int,
@@ -215,14 +229,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, DBAPIError) and exc.connection_invalidated:
             # The database closed the connection (a restart, a failover): the transaction
             # did not happen, and the pool replaces the connection, so a retry can succeed.
-            return problem_response(
-                request,
-                503,
-                "database-unavailable",
-                "Database unavailable",
-                "The connection to the database was lost; nothing was changed. Retry.",
-                headers={"Retry-After": "1"},
-            )
+            return await on_registry_error(request, DatabaseUnavailable())
         # The exception's message may quote personal data (a driver error names the
         # offending value), so only its type and where it happened are logged.
         frames = traceback.extract_tb(exc.__traceback__)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar, cast
 
-from fastapi import Depends
-from sqlalchemy import ColumnElement, Select, String, bindparam, select
+from fastapi import Depends, Request
+from sqlalchemy import ColumnElement, String, Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +19,7 @@ from customer_registry.auth.revocation import (
     ensure_not_revoked,
     token_revoked,
 )
-from customer_registry.consents.service import ConsentStates, ConsentStatesDep
+from customer_registry.consents.service import ConsentStates
 from customer_registry.core.database import SessionDep, commit_each_statement
 from customer_registry.core.errors import (
     Conflict,
@@ -29,6 +29,7 @@ from customer_registry.core.errors import (
     UnprocessableEntity,
 )
 from customer_registry.core.pagination import Page, decode_uuid_cursor, encode_cursor
+from customer_registry.core.prepared import DriverStatement
 from customer_registry.customers.repository import CustomerRepository
 from customer_registry.customers.schemas import (
     CUSTOMER_FIELDS,
@@ -38,7 +39,7 @@ from customer_registry.customers.schemas import (
     check_customer_rules,
     columns_for,
 )
-from customer_registry.models import AuditAction, Customer, CustomerType
+from customer_registry.models import AuditAction, Customer, CustomerType, StoredCustomer
 from customer_registry.models.base import utcnow
 from customer_registry.partners.disclosures import Disclosed, DisclosureLog
 from customer_registry.restrictions.policy import (
@@ -48,19 +49,23 @@ from customer_registry.restrictions.policy import (
 )
 
 CUSTOMER_ENTITY = "customer"
+StoredCustomerT = TypeVar("StoredCustomerT", bound=StoredCustomer)
 EMAIL_TAKEN = "Another customer has this e-mail address."
 NO_SUCH_CUSTOMER = "No such customer."
 
 
 @functools.cache
-def _read_query(*, check_token: bool) -> Select[Any]:
+def _read_query(*, check_token: bool) -> DriverStatement:
     """The read of one customer, built once: the customer, its consent decisions and, when
     the route took the check over, whether the caller's token was logged out."""
     columns: list[ColumnElement[Any]] = [*ConsentStates.summary_columns()]
     if check_token:
         token_id = bindparam("token_id", type_=String)
         columns.append(token_revoked(token_id).label("token_revoked"))
-    return select(Customer, *columns).where(Customer.id == bindparam("customer_id"))
+    customers = cast(Table, Customer.__table__)
+    return DriverStatement(
+        select(*customers.columns, *columns).where(customers.c.id == bindparam("customer_id"))
+    )
 
 
 def fields_with_data(customer: CustomerRead) -> list[str]:
@@ -128,7 +133,7 @@ class CustomerService:
             actor = confirm_not_revoked(actor, row is not None and row.token_revoked)
         if row is None:
             raise NotFound(NO_SUCH_CUSTOMER)
-        stored = self._present(row[0])
+        stored = self._present(row)
         audit_purpose = read_purpose(stored, actor, purpose)
         customer = CustomerRead.from_model(stored, self.consents.summary_of(row))
         await self.audit.record(
@@ -271,7 +276,7 @@ class CustomerService:
         return self._present(await self.customers.get(customer_id))
 
     @staticmethod
-    def _present(customer: Customer | None) -> Customer:
+    def _present(customer: StoredCustomerT | None) -> StoredCustomerT:
         """The customer; 404 when there is none, 410 when its data was erased."""
         if customer is None:
             raise NotFound(NO_SUCH_CUSTOMER)
@@ -280,8 +285,10 @@ class CustomerService:
         return customer
 
 
-async def get_customer_service(session: SessionDep, consents: ConsentStatesDep) -> CustomerService:
-    return CustomerService(session, consents)
+async def get_customer_service(request: Request, session: SessionDep) -> CustomerService:
+    return CustomerService(
+        session, ConsentStates.from_settings(session, request.app.state.settings)
+    )
 
 
 CustomerServiceDep = Annotated[CustomerService, Depends(get_customer_service)]
