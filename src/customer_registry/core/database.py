@@ -112,7 +112,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
                 if error.commit_transaction:
                     await session.commit()
                 raise
-            await session.commit()
+            if session.in_transaction() or session.new or session.dirty or session.deleted:
+                await session.commit()  # (a session the request never used has nothing to)
         finally:
             await _release_statement_connection(session)
 
