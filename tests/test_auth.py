@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
+import uuid
 from typing import Any
 
 import anyio
@@ -13,8 +14,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from customer_registry.models import Role
-from tests.conftest import PASSWORD, CreateStaff, Staff, is_postgres
-from tests.helpers import audit_events
+from tests.conftest import PASSWORD, CreateStaff, Staff, customer_body, is_postgres
+from tests.helpers import audit_events, create_customer
 
 pytestmark = pytest.mark.anyio
 
@@ -250,6 +251,20 @@ class TestLogout:
         assert (await client.get("/api/v1/users/me", headers=other_headers)).status_code == 200
         logouts = await audit_events(client, admin.headers, action="logout")
         assert [event["actor_id"] for event in logouts] == [staff.id]
+
+    async def test_a_logged_out_token_reads_no_customer(
+        self, client: httpx.AsyncClient, staff: Staff, admin: Staff
+    ) -> None:
+        customer = await create_customer(client, admin.headers, customer_body())
+        await client.post("/api/v1/auth/logout", headers=staff.headers)
+
+        read = await client.get(f"/api/v1/customers/{customer['id']}", headers=staff.headers)
+        missing = await client.get(f"/api/v1/customers/{uuid.uuid4()}", headers=staff.headers)
+
+        # The same 401 whether the customer exists or not, and nothing read is audited.
+        assert read.status_code == missing.status_code == 401
+        assert read.json()["detail"] == missing.json()["detail"]
+        assert await audit_events(client, admin.headers, actor_id=staff.id, action="read") == []
 
     async def test_logout_needs_a_token(self, client: httpx.AsyncClient) -> None:
         assert (await client.post("/api/v1/auth/logout")).status_code == 401

@@ -43,9 +43,11 @@ WEB_SHOP = "web_shop_key"
 FINANCE = tuple(f"finance_key:{purpose}" for purpose in ALL_PURPOSES)
 EXPIRED_KEY = "expired_key"
 REVOKED_KEY = "revoked_key"
+# An administrator's token after its logout: refused everywhere, whatever the route.
+LOGGED_OUT = "logged_out_token"
 
 EVERYONE = frozenset({ANONYMOUS, STAFF, PRIVACY_OFFICER, ADMIN, WEB_SHOP, *FINANCE})
-EVERYONE |= {EXPIRED_KEY, REVOKED_KEY}
+EVERYONE |= {EXPIRED_KEY, REVOKED_KEY, LOGGED_OUT}
 ALL_STAFF = frozenset({STAFF, PRIVACY_OFFICER, ADMIN})
 AUDITORS = frozenset({PRIVACY_OFFICER, ADMIN})
 ADMINS = frozenset({ADMIN})
@@ -165,6 +167,9 @@ async def fixtures(client: httpx.AsyncClient, create_staff: CreateStaff, admin: 
     staff = await create_staff(Role.staff)
     privacy_officer = await create_staff(Role.privacy_officer)
     target_user = await create_staff(Role.staff, login=False)
+    logged_out = await create_staff(Role.admin)
+    logout = await client.post("/api/v1/auth/logout", headers=logged_out.headers)
+    assert logout.status_code == 204
 
     shop = await create_recipient(client, admin.headers, name="Kauppa Oy", role="web_shop_operator")
     web_shop = await create_api_key(client, admin.headers, shop["id"], scopes=WEB_SHOP_SCOPES)
@@ -214,6 +219,7 @@ async def fixtures(client: httpx.AsyncClient, create_staff: CreateStaff, admin: 
         WEB_SHOP: {"X-API-Key": web_shop["key"]},
         EXPIRED_KEY: {"X-API-Key": expired["key"]},
         REVOKED_KEY: {"X-API-Key": revoked["key"]},
+        LOGGED_OUT: logged_out.headers,
     }
     for name, purpose in zip(FINANCE, ALL_PURPOSES, strict=True):
         headers[name] = {**finance_headers, "X-Purpose": purpose}

@@ -27,7 +27,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -119,6 +119,15 @@ def chain_hash(previous_hash: str, event: Mapping[Any, Any]) -> str:
     return _link(previous_hash, canonical(event))
 
 
+def _hashes(previous_hash: str, events: Sequence[Mapping[Any, Any]]) -> list[str]:
+    """The chain hashes of consecutive events after `previous_hash`."""
+    hashes = []
+    for event in events:
+        previous_hash = chain_hash(previous_hash, event)
+        hashes.append(previous_hash)
+    return hashes
+
+
 def _link(previous_hash: str, encoded_event: bytes) -> str:
     try:
         previous = bytes.fromhex(previous_hash)
@@ -148,11 +157,10 @@ async def seal_batch(
         if after_id is None:
             after_id = max(0, await chain.newest_sealed_event_id() - LATE_COMMIT_LOOKBACK)
         events = await chain.unsealed_events(after_id=after_id, limit=batch_size)
-        hashes = []
-        for event in events:
-            previous = chain_hash(previous, event._mapping)
-            hashes.append(previous)
-        event_ids = [event.id for event in events]
+        # In a worker thread: hashing a second's worth of events in the event loop would
+        # hold up every request in flight for that long.
+        hashes = await asyncio.to_thread(_hashes, previous, events)
+        event_ids = [int(event["id"]) for event in events]
         await chain.append(position + 1, event_ids, hashes, utcnow())
         return len(event_ids), (event_ids[-1] if event_ids else after_id)
 

@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from customer_registry.accounts.repository import RevokedTokenRepository, UserRepository
+from customer_registry.accounts.repository import UserRepository
 from customer_registry.auth.api_keys import ApiKeyHasher, prefix_of
 from customer_registry.auth.cache import AccountStates, VerifiedTokens
 from customer_registry.auth.principal import (
@@ -26,7 +26,8 @@ from customer_registry.auth.principal import (
     Permission,
     Principal,
 )
-from customer_registry.auth.tokens import InvalidToken, TokenClaims
+from customer_registry.auth.revocation import INVALID_CREDENTIALS, ensure_not_revoked
+from customer_registry.auth.tokens import InvalidToken
 from customer_registry.core.database import SessionDep
 from customer_registry.core.errors import Forbidden, Unauthorized
 from customer_registry.models import ActorType, DataSource, RecipientRole, Role
@@ -45,21 +46,29 @@ api_key_scheme = APIKeyHeader(
     f"A key with several disclosure purposes names one per request in `{PURPOSE_HEADER}`.",
 )
 
-INVALID_CREDENTIALS = "Missing, invalid or expired credentials."
 # How often `last_used_at` of a key is written at most.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
-async def _principal_from_token(request: Request, session: AsyncSession, token: str) -> Principal:
-    """The staff user a bearer token belongs to; 401 for anything that is not usable."""
+async def _principal_from_token(
+    request: Request, session: AsyncSession, token: str, *, check_revocation: bool = True
+) -> Principal:
+    """The staff user a bearer token belongs to; 401 for anything that is not usable.
+
+    Whether the token was logged out is asked on every request, never remembered, so that
+    a logout takes effect at once: here, or (`check_revocation=False`) by the route in its
+    own first query, which the actor then records as still to do.
+    """
     tokens: VerifiedTokens = request.app.state.verified_tokens
     try:
         claims = tokens.verify(token)
         user_id = uuid.UUID(claims.subject)
     except (InvalidToken, ValueError) as error:
         raise Unauthorized(INVALID_CREDENTIALS) from error
-    # Checked on every request, never remembered: a logout takes effect at once.
-    await ensure_not_revoked(session, claims)
+    if check_revocation:
+        await ensure_not_revoked(session, claims.token_id)
+    else:
+        request.state.unchecked_token_id = claims.token_id
     accounts: AccountStates = request.app.state.account_states
     known, principal = accounts.get(user_id)
     if not known:
@@ -81,12 +90,6 @@ async def _usable_account(session: AsyncSession, user_id: uuid.UUID) -> Principa
     return Principal(
         kind=ActorType.user, id=str(user.id), role=role, permissions=ROLE_PERMISSIONS[role]
     )
-
-
-async def ensure_not_revoked(session: AsyncSession, claims: TokenClaims) -> None:
-    """401 for a token that was logged out (`POST /api/v1/auth/logout`)."""
-    if await RevokedTokenRepository(session).is_revoked(claims.token_id):
-        raise Unauthorized(INVALID_CREDENTIALS)
 
 
 async def _principal_from_api_key(
@@ -171,13 +174,18 @@ def actor_of(request: Request, principal: Principal | None) -> Actor:
         principal=principal,
         request_id=getattr(request.state, "request_id", None),
         client_address=client_address(request),
+        unchecked_token_id=getattr(request.state, "unchecked_token_id", None),
     )
 
 
-def require(permission: Permission) -> Callable[..., Awaitable[Actor]]:
+def require(
+    permission: Permission, *, route_checks_revocation: bool = False
+) -> Callable[..., Awaitable[Actor]]:
     """A dependency that admits callers holding `permission` and returns them as an Actor.
 
-    Permissions no API key can hold are checked on staff credentials only.
+    Permissions no API key can hold are checked on staff credentials only. With
+    `route_checks_revocation` (staff-only permissions), the route checks the token's logout
+    itself, in its first query (`customer_registry.auth.revocation`).
     """
 
     def checked(request: Request, principal: Principal) -> Actor:
@@ -185,17 +193,38 @@ def require(permission: Permission) -> Callable[..., Awaitable[Actor]]:
             raise Forbidden(f"This action needs the permission {permission.value}.")
         return actor_of(request, principal)
 
+    # Each resolves the caller itself rather than through a principal dependency: one
+    # level less for FastAPI to solve on every request.
     async def staff_or_api_key(
-        request: Request, principal: Annotated[Principal, Depends(get_principal)]
+        request: Request,
+        session: SessionDep,
+        token: Annotated[str | None, Depends(bearer_scheme)],
+        api_key: Annotated[str | None, Depends(api_key_scheme)],
     ) -> Actor:
-        return checked(request, principal)
+        return checked(request, await get_principal(request, session, token, api_key))
 
     async def staff_only(
-        request: Request, principal: Annotated[Principal, Depends(get_staff_principal)]
+        request: Request,
+        session: SessionDep,
+        token: Annotated[str | None, Depends(bearer_scheme)],
     ) -> Actor:
+        return checked(request, await get_staff_principal(request, session, token))
+
+    async def staff_only_revocation_unchecked(
+        request: Request,
+        session: SessionDep,
+        token: Annotated[str | None, Depends(bearer_scheme)],
+    ) -> Actor:
+        if token is None:
+            raise Unauthorized(INVALID_CREDENTIALS)
+        principal = await _principal_from_token(request, session, token, check_revocation=False)
         return checked(request, principal)
 
-    return staff_or_api_key if permission in API_KEY_PERMISSIONS else staff_only
+    if permission in API_KEY_PERMISSIONS:
+        if route_checks_revocation:
+            raise ValueError("only staff-only permissions leave the logout check to the route")
+        return staff_or_api_key
+    return staff_only_revocation_unchecked if route_checks_revocation else staff_only
 
 
 async def get_recipient_actor(
@@ -222,6 +251,10 @@ AuthenticatedActor = Annotated[Actor, Depends(get_authenticated_actor)]
 RecipientActor = Annotated[Actor, Depends(get_recipient_actor)]
 AnonymousActor = Annotated[Actor, Depends(get_anonymous_actor)]
 CustomersReader = Annotated[Actor, Depends(require(Permission.customers_read))]
+# For the single-customer read, whose one query also answers whether the token was logged out.
+CustomerReader = Annotated[
+    Actor, Depends(require(Permission.customers_read, route_checks_revocation=True))
+]
 CustomersWriter = Annotated[Actor, Depends(require(Permission.customers_write))]
 CustomersLookup = Annotated[Actor, Depends(require(Permission.customers_lookup))]
 OrdersReader = Annotated[Actor, Depends(require(Permission.orders_read))]

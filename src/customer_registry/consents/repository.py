@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, func, literal, select
+from sqlalchemy import ColumnElement, ScalarSelect, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.models import ConsentDecision, ConsentEvent, Customer, Purpose
@@ -48,9 +48,10 @@ class ConsentRepository:
         return (await self.session.scalars(query)).all()
 
 
-def allows(purpose: Purpose, default: ConsentDecision) -> ColumnElement[bool]:
-    """A condition on `Customer`: the customer's current state of `purpose` is granted."""
-    latest_decision = (
+def latest_decision(purpose: Purpose) -> ScalarSelect[str]:
+    """A column of a query on `Customer`: the customer's latest decision on `purpose`
+    (NULL when there is none), one probe of the (customer, purpose, id) index."""
+    return (
         select(ConsentEvent.decision)
         .where(ConsentEvent.customer_id == Customer.id, ConsentEvent.purpose == purpose.value)
         .order_by(ConsentEvent.id.desc())
@@ -58,7 +59,14 @@ def allows(purpose: Purpose, default: ConsentDecision) -> ColumnElement[bool]:
         .correlate(Customer)
         .scalar_subquery()
     )
+
+
+def allows(purpose: Purpose, default: ConsentDecision) -> ColumnElement[bool]:
+    """A condition on `Customer`: the customer's current state of `purpose` is granted."""
     # Written as "not forbidden" (the same for two decisions): the planner estimates `<>`
     # as nearly always true and `=` as rare, and a rare estimate makes a label batch look
     # like a scan of the whole table (on PostgreSQL enough to switch JIT compilation on).
-    return func.coalesce(latest_decision, literal(default.value)) != ConsentDecision.forbidden.value
+    return (
+        func.coalesce(latest_decision(purpose), literal(default.value))
+        != ConsentDecision.forbidden.value
+    )

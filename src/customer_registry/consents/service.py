@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Label, Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.audit.service import AuditTrail
 from customer_registry.auth.principal import Actor
 from customer_registry.config import Settings
 from customer_registry.consents.purposes import effective_defaults
-from customer_registry.consents.repository import ConsentRepository, allows
+from customer_registry.consents.repository import ConsentRepository, allows, latest_decision
 from customer_registry.consents.schemas import (
     ConsentEventCreate,
     ConsentEventRead,
@@ -25,6 +25,7 @@ from customer_registry.consents.schemas import (
 from customer_registry.core.database import SessionDep
 from customer_registry.core.errors import NotFound
 from customer_registry.core.pagination import Page, decode_int_cursor, encode_cursor
+from customer_registry.core.prepared import DriverRow
 from customer_registry.customers.repository import CustomerRepository
 from customer_registry.models import AuditAction, ConsentDecision, ConsentEvent, Customer, Purpose
 from customer_registry.restrictions.policy import RestrictedReadPurpose, read_purpose
@@ -62,16 +63,39 @@ class ConsentStates:
     async def summaries(self, customer_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ConsentSummary]:
         """The current state of every purpose for many customers, with one query."""
         return {
-            customer_id: ConsentSummary.of(
-                {
-                    purpose: ConsentDecision(events[purpose].decision)
-                    if purpose in events
-                    else self.defaults[purpose]
-                    for purpose in Purpose
-                }
+            customer_id: self._summary(
+                {purpose: event.decision for purpose, event in events.items()}
             )
             for customer_id, events in (await self.decisions(customer_ids)).items()
         }
+
+    @staticmethod
+    def summary_columns() -> list[Label[str]]:
+        """Columns for a query on `Customer` that carry what `summary_of` needs, so that
+        a single customer is read with its consents in one query."""
+        return [latest_decision(purpose).label(f"consent_{purpose.value}") for purpose in Purpose]
+
+    def summary_of(self, row: Row[Any] | DriverRow) -> ConsentSummary:
+        """The summary from a row that has the `summary_columns`."""
+        mapping = row._mapping
+        return self._summary(
+            {
+                purpose: decision
+                for purpose in Purpose
+                if (decision := mapping[f"consent_{purpose.value}"]) is not None
+            }
+        )
+
+    def _summary(self, decided: Mapping[Purpose, str]) -> ConsentSummary:
+        """Recorded decisions, and the defaults for the purposes without one."""
+        return ConsentSummary.of(
+            {
+                purpose: ConsentDecision(decided[purpose])
+                if purpose in decided
+                else self.defaults[purpose]
+                for purpose in Purpose
+            }
+        )
 
     async def is_allowed(self, customer_id: uuid.UUID, purpose: Purpose) -> bool:
         """Whether the customer's data may be processed for `purpose` now."""

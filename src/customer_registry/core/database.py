@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
+import weakref
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -29,14 +33,42 @@ def create_engine(settings: Settings) -> AsyncEngine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         settings.database_url,
         echo=settings.database_echo,
         hide_parameters=True,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
-        pool_pre_ping=True,
     )
+    _ping_after_idle(engine, PING_AFTER_IDLE_SECONDS)
+    return engine
+
+
+# A pooled connection unused for this long is tested before use, so that one the server
+# closed in the meantime (a restart, an idle timeout) is replaced instead of failing the
+# request. A connection in steady use is not pinged: a ping costs as many round trips as
+# the request's own work.
+PING_AFTER_IDLE_SECONDS = 2.0
+
+
+def _ping_after_idle(engine: AsyncEngine, seconds: float) -> None:
+    """Pessimistic disconnect handling for idle connections only (a pool checkout event)."""
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        checked_in_at = record.info.get("checked_in_at")
+        if checked_in_at is None or time.monotonic() - checked_in_at < seconds:
+            return  # new, or in steady use
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool discards this connection and checks out another (or a new one).
+            raise exc.DisconnectionError from error
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -71,14 +103,87 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """
     factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
     async with factory() as session:
+        session.info[_RELEASES_STATEMENT_CONNECTION] = True
         try:
-            yield session
-        except RegistryError as error:
-            # A refusal that must leave a trace (a failed login) keeps its audit event.
-            if error.commit_transaction:
-                await session.commit()
-            raise
-        await session.commit()
+            try:
+                yield session
+            except RegistryError as error:
+                # A refusal that must leave a trace (a failed login) keeps its audit event.
+                if error.commit_transaction:
+                    await session.commit()
+                raise
+            if session.in_transaction() or session.new or session.dirty or session.deleted:
+                await session.commit()  # (a session the request never used has nothing to)
+        finally:
+            await _release_statement_connection(session)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def commit_each_statement(session: AsyncSession) -> None:
+    """Let each statement of the session's work be a transaction of its own, on PostgreSQL.
+
+    For work whose statements need no common transaction: a read, and the audit row that
+    must be on disk before the answer is sent (with `synchronous_commit`, an INSERT that
+    returns is durable). It saves the BEGIN and COMMIT round trips, and the session's own
+    bookkeeping: the work runs on a connection of its own (`statement_connection`), which
+    `get_session` gives back with the session (sessions made elsewhere keep their
+    transactions). A session that is already in a transaction keeps it; SQLite, in the same
+    process, has no round trips to save and keeps its transactions.
+    """
+    bind = session.bind
+    if (
+        bind is None
+        or bind.dialect.name != "postgresql"
+        or session.in_transaction()
+        or _STATEMENT_CONNECTION in session.info
+        or not session.info.get(_RELEASES_STATEMENT_CONNECTION)
+    ):
+        return
+    assert isinstance(bind, AsyncEngine)
+    connection = await _autocommit_engine(bind).connect()
+    try:
+        driver = (await connection.get_raw_connection()).driver_connection
+    except BaseException:
+        await connection.close()
+        raise
+    session.info[_STATEMENT_CONNECTION] = StatementConnection(connection, driver)
+
+
+@dataclass(frozen=True, slots=True)
+class StatementConnection:
+    """A pooled connection that commits each statement, and the driver's connection in it."""
+
+    connection: AsyncConnection
+    driver: Any
+
+
+_STATEMENT_CONNECTION = "customer_registry.statement_connection"
+# Set on the sessions of `get_session`, which give the connection back (others keep their
+# transactions).
+_RELEASES_STATEMENT_CONNECTION = "customer_registry.releases_statement_connection"
+_AUTOCOMMIT_ENGINES: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _autocommit_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The engine with AUTOCOMMIT connections, on the same pool (made once per engine)."""
+    autocommit = _AUTOCOMMIT_ENGINES.get(engine)
+    if autocommit is None:
+        autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        _AUTOCOMMIT_ENGINES[engine] = autocommit
+    return autocommit
+
+
+def statement_connection(session: AsyncSession) -> StatementConnection | None:
+    """The connection `commit_each_statement` gave this session's work, if any."""
+    found: StatementConnection | None = session.info.get(_STATEMENT_CONNECTION)
+    return found
+
+
+async def _release_statement_connection(session: AsyncSession) -> None:
+    found = session.info.pop(_STATEMENT_CONNECTION, None)
+    if found is not None:
+        await found.connection.close()

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -103,6 +104,20 @@ class UnprocessableEntity(RegistryError):
     status_code = 422
     code = "unprocessable"
     title = "Unprocessable request"
+
+
+class DatabaseUnavailable(RegistryError):
+    """The connection to the database was lost (a restart, a failover): nothing was done."""
+
+    status_code = 503
+    code = "database-unavailable"
+    title = "Database unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The connection to the database was lost; nothing was changed. Retry.",
+            headers={"Retry-After": "1"},
+        )
 
 
 def problem_response(
@@ -211,6 +226,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(request, exc.status_code, code, title, detail, headers=headers)
 
     async def on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            # The database closed the connection (a restart, a failover): the transaction
+            # did not happen, and the pool replaces the connection, so a retry can succeed.
+            return await on_registry_error(request, DatabaseUnavailable())
         # The exception's message may quote personal data (a driver error names the
         # offending value), so only its type and where it happened are logged.
         frames = traceback.extract_tb(exc.__traceback__)

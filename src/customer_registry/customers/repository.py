@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Row, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from customer_registry.core.prepared import DriverRow, DriverStatement
 from customer_registry.customers.predicates import not_erased, not_restricted
 from customer_registry.models import Customer
 
@@ -19,6 +20,15 @@ class CustomerRepository:
 
     async def get(self, customer_id: uuid.UUID) -> Customer | None:
         return await self.session.get(Customer, customer_id)
+
+    async def read_one(
+        self, query: DriverStatement, parameters: dict[str, Any]
+    ) -> Row[Any] | DriverRow | None:
+        """The row of a query on the table's columns (built once), or None.
+
+        A plain row, without loading an object.
+        """
+        return await query.fetch_one(self.session, parameters)
 
     async def email_taken(self, email_normalized: str, excluding: uuid.UUID | None = None) -> bool:
         query = select(Customer.id).where(Customer.email_normalized == email_normalized)

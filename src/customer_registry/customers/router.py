@@ -8,7 +8,12 @@ from typing import Annotated
 from fastapi import Header, Query, Response, status
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from customer_registry.auth.dependencies import CustomersLookup, CustomersReader, CustomersWriter
+from customer_registry.auth.dependencies import (
+    CustomerReader,
+    CustomersLookup,
+    CustomersReader,
+    CustomersWriter,
+)
 from customer_registry.core.concurrency import etag, expected_version
 from customer_registry.core.errors import error_responses
 from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
@@ -140,7 +145,7 @@ async def read_customer(
     customer_id: uuid.UUID,
     response: Response,
     service: CustomerServiceDep,
-    actor: CustomersReader,
+    actor: CustomerReader,
     purpose: Annotated[
         RestrictedReadPurpose | None,
         Query(description="Why a restricted customer is read (privacy officer, admin)."),

@@ -11,7 +11,13 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, 
 from customer_registry.consents.schemas import ConsentSummary
 from customer_registry.core.validation import ExactBool, IsoDate, Text100, Text200
 from customer_registry.customers.validation import BusinessId, CountryCode, PhoneNumber, PostalCode
-from customer_registry.models import Customer, CustomerType, DataSource, Language, LegalBasis
+from customer_registry.models import (
+    CustomerType,
+    DataSource,
+    Language,
+    LegalBasis,
+    StoredCustomer,
+)
 
 Email = Annotated[EmailStr, StringConstraints(max_length=254)]
 
@@ -186,7 +192,7 @@ class CustomerRead(BaseModel):
     )
 
     @classmethod
-    def from_model(cls, customer: Customer, consents: ConsentSummary) -> CustomerRead:
+    def from_model(cls, customer: StoredCustomer, consents: ConsentSummary) -> CustomerRead:
         return cls.model_construct(
             id=customer.id,
             type=CustomerType(customer.type),
@@ -210,7 +216,7 @@ class CustomerRead(BaseModel):
         )
 
 
-def organisation_of(customer: Customer) -> Organisation | None:
+def organisation_of(customer: StoredCustomer) -> Organisation | None:
     if customer.organisation_name is None:
         return None
     return Organisation.model_construct(
@@ -218,7 +224,7 @@ def organisation_of(customer: Customer) -> Organisation | None:
     )
 
 
-def address_of(customer: Customer) -> Address | None:
+def address_of(customer: StoredCustomer) -> Address | None:
     if (
         customer.street is None
         or customer.postal_code is None

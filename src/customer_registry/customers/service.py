@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Any, TypeVar, cast
 
-from fastapi import Depends
+from fastapi import Depends, Request
+from sqlalchemy import ColumnElement, String, Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.audit.service import AuditTrail
 from customer_registry.auth.principal import Actor
-from customer_registry.consents.service import ConsentStates, ConsentStatesDep
-from customer_registry.core.database import SessionDep
+from customer_registry.auth.revocation import (
+    confirm_not_revoked,
+    ensure_not_revoked,
+    token_revoked,
+)
+from customer_registry.consents.service import ConsentStates
+from customer_registry.core.database import SessionDep, commit_each_statement
 from customer_registry.core.errors import (
     Conflict,
     Gone,
@@ -22,6 +29,7 @@ from customer_registry.core.errors import (
     UnprocessableEntity,
 )
 from customer_registry.core.pagination import Page, decode_uuid_cursor, encode_cursor
+from customer_registry.core.prepared import DriverStatement
 from customer_registry.customers.repository import CustomerRepository
 from customer_registry.customers.schemas import (
     CUSTOMER_FIELDS,
@@ -31,7 +39,7 @@ from customer_registry.customers.schemas import (
     check_customer_rules,
     columns_for,
 )
-from customer_registry.models import AuditAction, Customer, CustomerType
+from customer_registry.models import AuditAction, Customer, CustomerType, StoredCustomer
 from customer_registry.models.base import utcnow
 from customer_registry.partners.disclosures import Disclosed, DisclosureLog
 from customer_registry.restrictions.policy import (
@@ -41,7 +49,23 @@ from customer_registry.restrictions.policy import (
 )
 
 CUSTOMER_ENTITY = "customer"
+StoredCustomerT = TypeVar("StoredCustomerT", bound=StoredCustomer)
 EMAIL_TAKEN = "Another customer has this e-mail address."
+NO_SUCH_CUSTOMER = "No such customer."
+
+
+@functools.cache
+def _read_query(*, check_token: bool) -> DriverStatement:
+    """The read of one customer, built once: the customer, its consent decisions and, when
+    the route took the check over, whether the caller's token was logged out."""
+    columns: list[ColumnElement[Any]] = [*ConsentStates.summary_columns()]
+    if check_token:
+        token_id = bindparam("token_id", type_=String)
+        columns.append(token_revoked(token_id).label("token_revoked"))
+    customers = cast(Table, Customer.__table__)
+    return DriverStatement(
+        select(*customers.columns, *columns).where(customers.c.id == bindparam("customer_id"))
+    )
 
 
 def fields_with_data(customer: CustomerRead) -> list[str]:
@@ -96,9 +120,22 @@ class CustomerService:
         actor: Actor,
         purpose: RestrictedReadPurpose | None = None,
     ) -> CustomerRead:
-        stored = await self._get(customer_id)
+        # The read and its audit row: two statements, each committed on its own.
+        await commit_each_statement(self.session)
+        token_id = actor.unchecked_token_id
+        row = await self.customers.read_one(
+            _read_query(check_token=token_id is not None),
+            {"customer_id": customer_id, "token_id": token_id},
+        )
+        if token_id is not None:
+            if row is None:
+                await ensure_not_revoked(self.session, token_id)
+            actor = confirm_not_revoked(actor, row is not None and row.token_revoked)
+        if row is None:
+            raise NotFound(NO_SUCH_CUSTOMER)
+        stored = self._present(row)
         audit_purpose = read_purpose(stored, actor, purpose)
-        (customer,) = await self._reads([stored])
+        customer = CustomerRead.from_model(stored, self.consents.summary_of(row))
         await self.audit.record(
             actor,
             AuditAction.read,
@@ -236,16 +273,22 @@ class CustomerService:
         )
 
     async def _get(self, customer_id: uuid.UUID) -> Customer:
-        customer = await self.customers.get(customer_id)
+        return self._present(await self.customers.get(customer_id))
+
+    @staticmethod
+    def _present(customer: StoredCustomerT | None) -> StoredCustomerT:
+        """The customer; 404 when there is none, 410 when its data was erased."""
         if customer is None:
-            raise NotFound("No such customer.")
+            raise NotFound(NO_SUCH_CUSTOMER)
         if customer.erased_at is not None:
             raise Gone("This customer's personal data has been erased.")
         return customer
 
 
-async def get_customer_service(session: SessionDep, consents: ConsentStatesDep) -> CustomerService:
-    return CustomerService(session, consents)
+async def get_customer_service(request: Request, session: SessionDep) -> CustomerService:
+    return CustomerService(
+        session, ConsentStates.from_settings(session, request.app.state.settings)
+    )
 
 
 CustomerServiceDep = Annotated[CustomerService, Depends(get_customer_service)]

@@ -15,6 +15,7 @@ from customer_registry.models.customer import (
     DataSource,
     Language,
     LegalBasis,
+    StoredCustomer,
 )
 from customer_registry.models.erasure_log import ErasureLogEntry
 from customer_registry.models.gdpr_request import (
@@ -83,6 +84,7 @@ __all__ = [
     "RequestType",
     "RevokedToken",
     "Role",
+    "StoredCustomer",
     "User",
     "VerificationMethod",
 ]

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from customer_registry.auth.principal import Actor, Permission
 from customer_registry.core.errors import Conflict, Forbidden
-from customer_registry.models import Customer
+from customer_registry.models import StoredCustomer
 
 
 class RestrictedReadPurpose(StrEnum):
@@ -26,12 +26,12 @@ class CustomerRestrictedConflict(Conflict):
     title = "Processing is restricted"
 
 
-def is_restricted(customer: Customer) -> bool:
+def is_restricted(customer: StoredCustomer) -> bool:
     return customer.restricted_at is not None
 
 
 def read_purpose(
-    customer: Customer, actor: Actor, purpose: RestrictedReadPurpose | None
+    customer: StoredCustomer, actor: Actor, purpose: RestrictedReadPurpose | None
 ) -> str | None:
     """The purpose to audit for reading `customer`; refuses a read the restriction forbids.
 
@@ -51,7 +51,7 @@ def read_purpose(
     return purpose.value
 
 
-def ensure_changeable(customer: Customer) -> None:
+def ensure_changeable(customer: StoredCustomer) -> None:
     """Refuse a change to a restricted customer: only lifting the restriction is allowed."""
     if is_restricted(customer):
         raise CustomerRestrictedConflict(

@@ -1,0 +1,142 @@
+"""The hottest statements, run on PostgreSQL as the driver's own prepared statements.
+
+A `DriverStatement` is a SQLAlchemy Core statement like any other, and runs as one through
+the session, except for a session whose work commits each statement on its own
+(`commit_each_statement`, PostgreSQL). There it is compiled once and handed to asyncpg
+directly, which keeps it prepared per connection: the same SQL and parameters, without
+SQLAlchemy's per-execution work (about 100 microseconds a statement, most of a single-row
+read's cost). Within a transaction that SQLAlchemy runs, the statement always goes through
+SQLAlchemy, so that it takes part in that transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, cast
+
+import asyncpg
+from sqlalchemy import Insert, Row, Select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from customer_registry.core.database import StatementConnection, statement_connection
+from customer_registry.core.errors import DatabaseUnavailable
+
+
+class DriverRow:
+    """A driver's record with a SQLAlchemy row's attribute and `_mapping` access."""
+
+    __slots__ = ("_mapping",)
+
+    def __init__(self, record: Mapping[str, Any]) -> None:
+        self._mapping = record
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._mapping[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    # For each positional parameter: its name and the type's conversion, if any.
+    parameters: tuple[tuple[str, Callable[[Any], Any] | None], ...]
+    # Values the statement itself carries (literals in conditions).
+    constants: Mapping[str, Any]
+
+
+class DriverStatement:
+    """A Core statement with named parameters, for `fetch_one` and `execute`."""
+
+    def __init__(
+        self, statement: Select[Any] | Insert, column_keys: Sequence[str] | None = None
+    ) -> None:
+        self.statement = statement
+        # For an INSERT: the columns whose values are given (as SQLAlchemy compiles it).
+        self.column_keys = list(column_keys) if column_keys is not None else None
+        self._keys = set(column_keys or ())
+        self._compiled: dict[str, _Compiled] = {}
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            sql = self.statement.compile(dialect=dialect, column_keys=self.column_keys)
+            # Per parameter (a tuple only for tuple-valued ones, which these don't have).
+            processors = cast(Mapping[str, Callable[[Any], Any]], sql._bind_processors)
+            names = tuple(sql.positiontup or ())
+            compiled = _Compiled(
+                str(sql),
+                tuple((name, processors.get(name)) for name in names),
+                sql.construct_params(_check=False),
+            )
+            self._compiled[dialect.name] = compiled
+        return compiled
+
+    def _arguments(self, compiled: _Compiled, parameters: Mapping[str, Any]) -> list[Any]:
+        arguments = []
+        for name, process in compiled.parameters:
+            value = parameters[name] if name in parameters else compiled.constants[name]
+            arguments.append(process(value) if process is not None else value)
+        return arguments
+
+    async def fetch_one(
+        self, session: AsyncSession, parameters: Mapping[str, Any]
+    ) -> Row[Any] | DriverRow | None:
+        """The first row, or None."""
+        found = statement_connection(session)
+        if found is None:
+            connection = await session.connection()
+            row: Row[Any] | None = (await connection.execute(self.statement, parameters)).first()
+            return row
+        compiled = self._compile(found.connection.dialect)
+        arguments = self._arguments(compiled, parameters)
+        async with _connection_loss_handled(found):
+            record = await found.driver.fetchrow(compiled.sql, *arguments)
+        return DriverRow(record) if record is not None else None
+
+    async def execute(self, session: AsyncSession, parameters: Sequence[Mapping[str, Any]]) -> None:
+        """Run the statement once per parameter set (one round trip for all of them).
+
+        The driver runs it only for parameter sets with exactly the `column_keys`.
+        """
+        found = statement_connection(session)
+        if found is None or any(values.keys() != self._keys for values in parameters):
+            connection = found.connection if found is not None else await session.connection()
+            if len(parameters) == 1:
+                await connection.execute(self.statement, parameters[0])
+            else:
+                await connection.execute(self.statement, list(parameters))
+            return
+        compiled = self._compile(found.connection.dialect)
+        arguments = [self._arguments(compiled, values) for values in parameters]
+        async with _connection_loss_handled(found):
+            if len(arguments) == 1:
+                await found.driver.execute(compiled.sql, *arguments[0])
+            else:
+                # asyncpg runs the sets as one implicit transaction: all rows, or none.
+                await found.driver.executemany(compiled.sql, arguments)
+
+
+@asynccontextmanager
+async def _connection_loss_handled(found: StatementConnection) -> AsyncIterator[None]:
+    """A lost connection is taken out of the pool and answered 503, as through SQLAlchemy."""
+    try:
+        yield
+    except (
+        OSError,
+        asyncpg.InterfaceError,
+        asyncpg.PostgresConnectionError,
+        asyncpg.InternalClientError,  # the protocol lost its state: the connection is unusable
+    ) as error:
+        lost = isinstance(error, OSError | asyncpg.InternalClientError)
+        if not lost and not found.driver.is_closed():
+            raise
+        await found.connection.invalidate(error)
+        # As SQLAlchemy does on a disconnect: the pool's other connections are most likely
+        # gone too (a restart, a failover), so none of them is used again.
+        await found.connection.engine.dispose()
+        raise DatabaseUnavailable from error
