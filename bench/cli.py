@@ -80,7 +80,27 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="wrk when installed (auto), or the built-in Python generator",
     )
+    parser.add_argument(
+        "--service-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a CUSTOMER_REGISTRY_ setting for the service, e.g. "
+        "CUSTOMER_REGISTRY_AUDIT_SEAL_INTERVAL_SECONDS=0 to measure without the audit chain's "
+        "sealer (repeatable)",
+    )
     return parser
+
+
+def service_settings(values: Sequence[str]) -> dict[str, str]:
+    """NAME=VALUE pairs of registry settings; anything else is a usage error."""
+    settings = {}
+    for value in values:
+        name, separator, setting = value.partition("=")
+        if not separator or not name.startswith("CUSTOMER_REGISTRY_"):
+            raise SystemExit(f"--service-setting {value!r}: expected CUSTOMER_REGISTRY_NAME=VALUE")
+        settings[name] = setting
+    return settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -111,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         orders=arguments.orders,
         report_orders=arguments.report_orders,
         report_audit_events=arguments.report_audit_events,
+        service_settings=service_settings(arguments.service_setting),
     )
     database = BenchDatabase(arguments.postgres.rstrip("/"), arguments.database)
     with tempfile.TemporaryDirectory(prefix="bench-") as directory:
@@ -141,6 +162,9 @@ def render(options: Options, reports: list[Report]) -> str:
         f"{options.connections} connections, {options.duration:g} s per measurement, "
         f"load from {options.generator}"
     )
+    if options.service_settings:
+        settings = ", ".join(f"{name}={value}" for name, value in options.service_settings.items())
+        header += f"; service with {settings}"
     table: list[tuple[str, ...]] = [COLUMNS]
     for report in reports:
         by_label: dict[str, dict[str, Row]] = {}

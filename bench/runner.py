@@ -46,6 +46,8 @@ class Options:
     orders: int = 100_000
     report_orders: int = 10_000
     report_audit_events: int = 50_000
+    # Settings given to the service only (the baseline has none).
+    service_settings: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,7 @@ class Bench:
         workers = self.options.workers
         if target == "service":
             command = service_command(port, workers)
-            environment = self.environment
+            environment = {**self.environment, **self.options.service_settings}
         else:
             command = baseline_command(port, workers)
             environment = {
