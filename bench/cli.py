@@ -126,7 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         warmup=arguments.warmup,
         generator=generator,
         pool_size=arguments.pool_size,
-        staff_accounts=4,
+        # A login storm is many people logging in: attempts on one account queue on its
+        # throttling lock (by design), so the storm spreads over four accounts a connection.
+        staff_accounts=max(4, 4 * arguments.login_connections),
         retry_percent=arguments.retry_percent,
         orders=arguments.orders,
         report_orders=arguments.report_orders,
