@@ -19,8 +19,15 @@ _chain_table = AuditChainEntry.__table__
 EVENT_COLUMNS = tuple(_event_table.columns)
 
 
-def _not_sealed() -> Any:
-    return ~exists().where(AuditChainEntry.event_id == AuditEvent.id)
+def _not_sealed(after_id: int | None = None) -> Any:
+    """Events with no chain entry. With `after_id` (the caller's own lower bound on event
+    ids), the chain is only looked at above it too: without that bound PostgreSQL plans an
+    anti-join that reads the whole chain (half a second at two million entries), with it a
+    merge over the two index ranges (milliseconds)."""
+    in_chain = AuditChainEntry.event_id == AuditEvent.id
+    if after_id is not None:
+        in_chain = in_chain & (AuditChainEntry.event_id > after_id)
+    return ~exists().where(in_chain)
 
 
 _EVENT_COLUMN_LIST = ", ".join(f"e.{column.name}" for column in EVENT_COLUMNS)
@@ -32,7 +39,8 @@ _WALK_SQL = (
 
 _UNSEALED_SQL = (
     f"SELECT {_EVENT_COLUMN_LIST} FROM audit_events e"  # noqa: S608
-    " WHERE e.id > $1 AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.event_id = e.id)"
+    " WHERE e.id > $1"
+    " AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.event_id = e.id AND c.event_id > $1)"
     " ORDER BY e.id LIMIT $2"
 )
 
@@ -79,7 +87,7 @@ class AuditChainRepository:
             return records
         query = (
             select(*EVENT_COLUMNS)
-            .where(AuditEvent.id > after_id, _not_sealed())
+            .where(AuditEvent.id > after_id, _not_sealed(after_id))
             .order_by(AuditEvent.id)
             .limit(limit)
         )
