@@ -2,8 +2,8 @@
 
 The `workers` fixture runs two real server processes of the service against one database,
 as a deployment with several workers or machines does. Tests of behaviour that has to
-hold across processes (the audit trail here; idempotency keys and login throttling as they
-arrive) use it and spread their requests over both.
+hold across processes (the audit trail, account state, idempotency keys, login throttling)
+use it and spread their requests over both.
 """
 
 from __future__ import annotations
@@ -164,3 +164,65 @@ class TestLostDatabaseConnections:
             assert first.headers["Retry-After"] == "1"
             assert first.json()["type"].endswith("database-unavailable")
         assert [retry.status_code for retry in retries] == [200, 200]
+
+
+class TestIdempotencyAcrossWorkers:
+    async def test_one_key_sent_to_both_workers_at_once_creates_one_customer(
+        self, workers: list[str], database_url: str
+    ) -> None:
+        headers = {**(await login(workers[0])), "Idempotency-Key": "scaling-once"}
+        body = customer_body(email="kerran@example.fi")
+        clients = [httpx.AsyncClient(base_url=url, timeout=30) for url in workers]
+        responses: list[httpx.Response] = []
+        try:
+
+            async def create(number: int) -> None:
+                responses.append(
+                    await clients[number % 2].post("/api/v1/customers", json=body, headers=headers)
+                )
+
+            async with anyio.create_task_group() as group:
+                for number in range(10):
+                    group.start_soon(create, number)
+        finally:
+            for client in clients:
+                await client.aclose()
+
+        # Every answer is the first one (or "in progress, retry"): one customer, one id.
+        assert {response.status_code for response in responses} <= {201, 409}
+        created = [response for response in responses if response.status_code == 201]
+        assert created
+        assert len({response.json()["id"] for response in created}) == 1
+        first = [response for response in created if "Idempotent-Replayed" not in response.headers]
+        assert len(first) == 1
+        engine = create_async_engine(database_url)
+        try:
+            async with engine.connect() as connection:
+                count = await connection.scalar(
+                    text("SELECT count(*) FROM customers WHERE email_normalized = :email"),
+                    {"email": "kerran@example.fi"},
+                )
+        finally:
+            await engine.dispose()
+        assert count == 1
+
+
+class TestLoginThrottlingAcrossWorkers:
+    async def test_failures_on_either_worker_count_towards_one_limit(
+        self, workers: list[str]
+    ) -> None:
+        async def attempt(base_url: str, password: str) -> httpx.Response:
+            async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+                return await http.post(
+                    "/api/v1/auth/token", data={"username": "root-admin", "password": password}
+                )
+
+        for number in range(5):
+            failed = await attempt(workers[number % 2], "not-the-password-at-all")
+            assert failed.status_code == 401
+
+        # The sixth attempt, on either worker and even with the right password, waits.
+        for base_url in workers:
+            throttled = await attempt(base_url, PASSWORD)
+            assert throttled.status_code == 429
+            assert int(throttled.headers["Retry-After"]) > 0
