@@ -122,6 +122,27 @@ class TestCreate:
         assert again.status_code == 409
         assert "aino" not in again.text.lower()
 
+    async def test_concurrent_creations_with_one_email_make_one_customer(
+        self, client: httpx.AsyncClient, staff: Staff
+    ) -> None:
+        statuses: list[int] = []
+
+        async def create(number: int) -> None:
+            body = customer_body(email="Kilpa@Example.fi" if number % 2 else "kilpa@example.FI")
+            response = await client.post("/api/v1/customers", json=body, headers=staff.headers)
+            statuses.append(response.status_code)
+
+        async with anyio.create_task_group() as group:
+            for number in range(6):
+                group.start_soon(create, number)
+
+        # The unique index decides a race the check before it could not: 409, never 500.
+        assert sorted(statuses) == [201, 409, 409, 409, 409, 409]
+        listed = await client.get(
+            "/api/v1/customers", params={"email": "kilpa@example.fi"}, headers=staff.headers
+        )
+        assert len(listed.json()["items"]) == 1
+
 
 class TestRead:
     async def test_unknown_customer(self, client: httpx.AsyncClient, staff: Staff) -> None:

@@ -86,6 +86,10 @@ class ConsentStates:
             }
         )
 
+    def default_summary(self) -> ConsentSummary:
+        """The state of a customer without any recorded decision."""
+        return self._summary({})
+
     def _summary(self, decided: Mapping[Purpose, str]) -> ConsentSummary:
         """Recorded decisions, and the defaults for the purposes without one."""
         return ConsentSummary.of(

@@ -98,8 +98,8 @@ class CustomerService:
         values["relationship_started_on"] = data.relationship_started_on or utcnow().date()
         customer = Customer(**values)
         try:
-            async with self.session.begin_nested():
-                await self.customers.add(customer)
+            # No savepoint: a conflict ends the request, and its transaction with it.
+            await self.customers.add(customer)
         except IntegrityError as error:
             raise Conflict(EMAIL_TAKEN) from error
         await self.audit.record(
@@ -110,7 +110,8 @@ class CustomerService:
             customer_id=customer.id,
             fields=[name for name in CUSTOMER_FIELDS if getattr(data, name) is not None],
         )
-        created = (await self._reads([customer]))[0]
+        # A new customer has no consent decisions yet: the defaults, without a query.
+        created = CustomerRead.from_model(customer, self.consents.default_summary())
         await self._record_disclosure(actor, created)
         return created
 
@@ -245,8 +246,8 @@ class CustomerService:
         for name in changed:
             values.update(columns_for(name, getattr(patch, name)))
         try:
-            async with self.session.begin_nested():
-                updated = await self.customers.update_if_version(customer_id, version, values)
+            # No savepoint: a conflict ends the request, and its transaction with it.
+            updated = await self.customers.update_if_version(customer_id, version, values)
         except IntegrityError as error:
             raise Conflict(EMAIL_TAKEN) from error
         if not updated:

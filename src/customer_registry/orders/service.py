@@ -142,8 +142,8 @@ class OrderService:
             lines=lines,
         )
         try:
-            async with self.session.begin_nested():
-                await self.orders.add(order)
+            # No savepoint: a conflict ends the request, and its transaction with it.
+            await self.orders.add(order)
         except IntegrityError as error:
             raise Conflict(NUMBER_TAKEN) from error
         if invoice is not None:
