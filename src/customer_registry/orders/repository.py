@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import ColumnElement, exists, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -79,12 +79,20 @@ class OrderRepository:
             query = query.where(Order.invoice_status == invoice_status)
         return (await self.session.scalars(query)).all()
 
-    async def number_taken(self, number: str) -> bool:
-        return await self.session.scalar(select(Order.id).where(Order.number == number)) is not None
-
-    async def invoice_number_taken(self, number: str) -> bool:
-        query = select(Order.id).where(Order.invoice_number == number)
-        return await self.session.scalar(query) is not None
+    async def creation_checks(
+        self, customer_id: uuid.UUID, number: str, invoice_number: str | None
+    ) -> tuple[bool, bool]:
+        """Whether the customer exists, and whether the order or invoice number is taken
+        already, in one query."""
+        numbers_taken: ColumnElement[bool] = exists().where(Order.number == number)
+        if invoice_number is not None:
+            numbers_taken = numbers_taken | exists().where(Order.invoice_number == invoice_number)
+        row = (
+            await self.session.execute(
+                select(exists().where(Customer.id == customer_id), numbers_taken)
+            )
+        ).one()
+        return bool(row[0]), bool(row[1])
 
     async def customer_has_invoice(self, customer_id: uuid.UUID) -> bool:
         query = (

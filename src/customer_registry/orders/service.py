@@ -94,11 +94,12 @@ class OrderService:
     async def create(self, data: OrderCreate, actor: Actor) -> OrderRead:
         if actor.data_source is DataSource.web_shop and data.channel is not OrderChannel.web_shop:
             raise UnprocessableEntity("The web shop records orders of channel web_shop only.")
-        if await self.orders.customer(data.customer_id) is None:
+        customer_exists, number_taken = await self.orders.creation_checks(
+            data.customer_id, data.number, data.invoice.number if data.invoice else None
+        )
+        if not customer_exists:
             raise UnprocessableEntity("customer_id names no customer.")
-        if await self.orders.number_taken(data.number) or (
-            data.invoice is not None and await self.orders.invoice_number_taken(data.invoice.number)
-        ):
+        if number_taken:
             raise Conflict(NUMBER_TAKEN)
         now = utcnow()
         lines: list[OrderLine] = []
