@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, exists, insert, select, tuple_, update
+from sqlalchemy import ColumnElement, Table, exists, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from customer_registry.models import Customer, InvoiceStatusChange, Order
+
+_INVOICE_STATUS_CHANGES = cast(Table, InvoiceStatusChange.__table__)
 
 
 class OrderRepository:
@@ -120,7 +122,9 @@ class OrderRepository:
         return bool(getattr(result, "rowcount", 0) == 1)
 
     async def add_invoice_change(self, values: dict[str, Any]) -> None:
-        await self.session.execute(insert(InvoiceStatusChange), [values])
+        # On the table: a plain INSERT, without the ORM's bulk machinery.
+        connection = await self.session.connection()
+        await connection.execute(insert(_INVOICE_STATUS_CHANGES), values)
 
     async def invoice_history(self, order_id: uuid.UUID) -> Sequence[InvoiceStatusChange]:
         return (
