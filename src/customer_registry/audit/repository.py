@@ -7,31 +7,16 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.core.metrics import AUDIT_EVENTS_WRITTEN
-from customer_registry.core.prepared import DriverStatement
+from customer_registry.core.prepared import insert_row
 from customer_registry.models import AuditEvent
 
 AUDIT_TABLE = cast(Table, AuditEvent.__table__)
-# The values of an event as `AuditTrail.event` makes it.
-AUDIT_EVENT_KEYS = (
-    "occurred_at",
-    "action",
-    "actor_type",
-    "actor_id",
-    "actor_role",
-    "entity",
-    "entity_id",
-    "customer_id",
-    "fields",
-    "request_id",
-    "client_address",
-    "purpose",
-)
-# Built once, for those values: the hottest statement of all.
-_INSERT = DriverStatement(insert(AUDIT_TABLE), column_keys=AUDIT_EVENT_KEYS)
+# Built once, for an event as `AuditTrail.event` makes it: the hottest statement of all.
+_INSERT = insert_row(AUDIT_TABLE)
 
 
 class AuditRepository:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import asyncpg
-from sqlalchemy import Insert, Row, Select
+from sqlalchemy import Insert, Row, Select, Table, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -140,3 +140,11 @@ async def _connection_loss_handled(found: StatementConnection) -> AsyncIterator[
         # gone too (a restart, a failover), so none of them is used again.
         await found.connection.engine.dispose()
         raise DatabaseUnavailable from error
+
+
+def insert_row(table: Table) -> DriverStatement:
+    """An INSERT into `table` of a value for every column but its generated primary key."""
+    return DriverStatement(
+        insert(table),
+        column_keys=[column.key for column in table.columns if not column.primary_key],
+    )

@@ -7,25 +7,14 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, or_, select, update
+from sqlalchemy import Table, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from customer_registry.core.prepared import DriverStatement
+from customer_registry.core.prepared import insert_row
 from customer_registry.models import ApiKey, Disclosure, Recipient
 
-# Built once, on the table (no ORM bulk machinery), for the values `DisclosureLog` gives.
-_INSERT_DISCLOSURES = DriverStatement(
-    insert(cast(Table, Disclosure.__table__)),
-    column_keys=(
-        "occurred_at",
-        "recipient_id",
-        "api_key_id",
-        "customer_id",
-        "purpose",
-        "fields",
-        "request_id",
-    ),
-)
+# Built once, on the table (no ORM bulk machinery), for a row as `DisclosureLog` makes it.
+_INSERT_DISCLOSURES = insert_row(cast(Table, Disclosure.__table__))
 
 
 class RecipientRepository:
