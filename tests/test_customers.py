@@ -155,6 +155,63 @@ class TestRead:
         response = await client.get("/api/v1/customers/123", headers=staff.headers)
 
         assert response.status_code == 422
+        problem = response.json()
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [(error["loc"], error["type"]) for error in problem["errors"]] == [
+            (["path", "customer_id"], "uuid_parsing")
+        ]
+        assert "123" not in response.text
+
+    async def test_every_invalid_parameter_is_reported_at_once(
+        self, client: httpx.AsyncClient, staff: Staff
+    ) -> None:
+        response = await client.get(
+            "/api/v1/customers/not-an-id", params={"purpose": "curiosity"}, headers=staff.headers
+        )
+
+        assert response.status_code == 422
+        assert [error["loc"] for error in response.json()["errors"]] == [
+            ["path", "customer_id"],
+            ["query", "purpose"],
+        ]
+        assert "curiosity" not in response.text
+
+    async def test_credentials_are_checked_before_parameters(
+        self, client: httpx.AsyncClient, staff: Staff
+    ) -> None:
+        anonymous = await client.get("/api/v1/customers/not-an-id")
+        wrong = await client.get(
+            "/api/v1/customers/not-an-id", headers={"Authorization": "Bearer not-a-token"}
+        )
+        api_key = await client.get("/api/v1/customers/not-an-id", headers={"X-API-Key": "crk_x"})
+
+        assert [anonymous.status_code, wrong.status_code, api_key.status_code] == [401, 401, 401]
+        assert anonymous.headers["content-type"] == "application/problem+json"
+
+    async def test_read_answers_with_etag_and_request_id(
+        self, client: httpx.AsyncClient, staff: Staff
+    ) -> None:
+        created = await create_customer(client, staff.headers, customer_body())
+
+        response = await client.get(
+            f"/api/v1/customers/{created['id']}",
+            headers={**staff.headers, "X-Request-ID": "read-1"},
+        )
+
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/json"
+        assert response.headers["etag"] == '"1"'
+        assert response.headers["x-request-id"] == "read-1"
+        assert response.json() == created
+
+    async def test_other_methods_on_a_customer_are_not_allowed(
+        self, client: httpx.AsyncClient, staff: Staff
+    ) -> None:
+        created = await create_customer(client, staff.headers, customer_body())
+
+        response = await client.put(f"/api/v1/customers/{created['id']}", headers=staff.headers)
+
+        assert response.status_code == 405
 
 
 class TestList:

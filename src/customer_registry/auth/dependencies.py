@@ -178,20 +178,40 @@ def actor_of(request: Request, principal: Principal | None) -> Actor:
     )
 
 
+def _checked(request: Request, principal: Principal, permission: Permission) -> Actor:
+    if not principal.can(permission):
+        raise Forbidden(f"This action needs the permission {permission.value}.")
+    return actor_of(request, principal)
+
+
+async def staff_actor(
+    request: Request,
+    session: AsyncSession,
+    token: str | None,
+    permission: Permission,
+    *,
+    route_checks_revocation: bool = False,
+) -> Actor:
+    """The staff user of a bearer token, if it holds `permission`, as an Actor.
+
+    With `route_checks_revocation`, the route checks the token's logout itself, in its
+    first query (`customer_registry.auth.revocation`).
+    """
+    if token is None:
+        raise Unauthorized(INVALID_CREDENTIALS)
+    principal = await _principal_from_token(
+        request, session, token, check_revocation=not route_checks_revocation
+    )
+    return _checked(request, principal, permission)
+
+
 def require(
     permission: Permission, *, route_checks_revocation: bool = False
 ) -> Callable[..., Awaitable[Actor]]:
     """A dependency that admits callers holding `permission` and returns them as an Actor.
 
-    Permissions no API key can hold are checked on staff credentials only. With
-    `route_checks_revocation` (staff-only permissions), the route checks the token's logout
-    itself, in its first query (`customer_registry.auth.revocation`).
+    Permissions no API key can hold are checked on staff credentials only (`staff_actor`).
     """
-
-    def checked(request: Request, principal: Principal) -> Actor:
-        if not principal.can(permission):
-            raise Forbidden(f"This action needs the permission {permission.value}.")
-        return actor_of(request, principal)
 
     # Each resolves the caller itself rather than through a principal dependency: one
     # level less for FastAPI to solve on every request.
@@ -201,30 +221,23 @@ def require(
         token: Annotated[str | None, Depends(bearer_scheme)],
         api_key: Annotated[str | None, Depends(api_key_scheme)],
     ) -> Actor:
-        return checked(request, await get_principal(request, session, token, api_key))
+        principal = await get_principal(request, session, token, api_key)
+        return _checked(request, principal, permission)
 
     async def staff_only(
         request: Request,
         session: SessionDep,
         token: Annotated[str | None, Depends(bearer_scheme)],
     ) -> Actor:
-        return checked(request, await get_staff_principal(request, session, token))
-
-    async def staff_only_revocation_unchecked(
-        request: Request,
-        session: SessionDep,
-        token: Annotated[str | None, Depends(bearer_scheme)],
-    ) -> Actor:
-        if token is None:
-            raise Unauthorized(INVALID_CREDENTIALS)
-        principal = await _principal_from_token(request, session, token, check_revocation=False)
-        return checked(request, principal)
+        return await staff_actor(
+            request, session, token, permission, route_checks_revocation=route_checks_revocation
+        )
 
     if permission in API_KEY_PERMISSIONS:
         if route_checks_revocation:
             raise ValueError("only staff-only permissions leave the logout check to the route")
         return staff_or_api_key
-    return staff_only_revocation_unchecked if route_checks_revocation else staff_only
+    return staff_only
 
 
 async def get_recipient_actor(

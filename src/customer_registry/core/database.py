@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import weakref
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -94,13 +95,10 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session whose transaction commits when the endpoint returns, before the response.
-
-    Used with `scope="function"`, so that the commit happens before the response is sent:
-    the data, its audit events and the response stand or fall together. Any error rolls
-    the transaction back, except one marked `commit_transaction`.
-    """
+@asynccontextmanager
+async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The session of one request: its transaction commits when the block ends without an
+    error, and rolls back on any error except one marked `commit_transaction`."""
     factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
     async with factory() as session:
         session.info[_RELEASES_STATEMENT_CONNECTION] = True
@@ -116,6 +114,16 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
                 await session.commit()  # (a session the request never used has nothing to)
         finally:
             await _release_statement_connection(session)
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's session (`request_session`) as a dependency.
+
+    Used with `scope="function"`, so that the commit happens before the response is sent:
+    the data, its audit events and the response stand or fall together.
+    """
+    async with request_session(request) as session:
+        yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Header, Query, Response, status
+from fastapi import Header, Query, Request, Response, status
+from pydantic import TypeAdapter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from customer_registry.auth.dependencies import (
@@ -13,11 +14,20 @@ from customer_registry.auth.dependencies import (
     CustomersLookup,
     CustomersReader,
     CustomersWriter,
+    bearer_scheme,
+    staff_actor,
 )
+from customer_registry.auth.principal import Permission
 from customer_registry.core.concurrency import etag, expected_version
+from customer_registry.core.database import request_session
 from customer_registry.core.errors import error_responses
 from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
-from customer_registry.core.routing import documented_router
+from customer_registry.core.routing import (
+    RequestParameters,
+    documented_router,
+    model_response,
+    served_by,
+)
 from customer_registry.customers.schemas import (
     CustomerCreate,
     CustomerLookup,
@@ -28,6 +38,7 @@ from customer_registry.customers.service import (
     CUSTOMER_ENTITY,
     CustomerServiceDep,
     fields_with_data,
+    get_customer_service,
 )
 from customer_registry.idempotency.service import IdempotencyDep
 from customer_registry.models import CustomerType
@@ -136,11 +147,6 @@ async def list_customers(
     )
 
 
-@router.get(
-    "/{customer_id}",
-    response_model=CustomerRead,
-    responses={200: {"headers": _ETAG_HEADER}, **error_responses(401, 403, 404, 410, 422)},
-)
 async def read_customer(
     customer_id: uuid.UUID,
     response: Response,
@@ -159,6 +165,45 @@ async def read_customer(
     customer = await service.get(customer_id, actor, purpose)
     response.headers["ETag"] = etag(customer.version)
     return customer
+
+
+_CUSTOMER_ID = TypeAdapter(uuid.UUID)
+_PURPOSE = TypeAdapter(RestrictedReadPurpose)
+
+
+async def serve_read_customer(request: Request) -> Response:
+    """`read_customer` for every request: the read the web shop and staff make most.
+
+    Its dependencies resolved by hand, in FastAPI's order: the session, the caller (401,
+    403), then the parameters (422).
+    """
+    async with request_session(request) as session:
+        actor = await staff_actor(
+            request,
+            session,
+            await bearer_scheme(request),
+            Permission.customers_read,
+            route_checks_revocation=True,
+        )
+        parameters = RequestParameters(request)
+        customer_id = parameters.path("customer_id", _CUSTOMER_ID)
+        purpose = parameters.query("purpose", _PURPOSE)
+        parameters.check()
+        assert customer_id is not None
+        headers = Response()
+        service = await get_customer_service(request, session)
+        customer = await read_customer(customer_id, headers, service, actor, purpose)
+    return model_response(customer, headers)
+
+
+router.add_api_route(
+    "/{customer_id}",
+    read_customer,
+    methods=["GET"],
+    response_model=CustomerRead,
+    responses={200: {"headers": _ETAG_HEADER}, **error_responses(401, 403, 404, 410, 422)},
+    route_class_override=served_by(serve_read_customer),
+)
 
 
 @router.patch(
