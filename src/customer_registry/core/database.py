@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -12,12 +11,13 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.util import greenlet_spawn
 
 from customer_registry.config import Settings
 from customer_registry.core.errors import RegistryError
@@ -135,10 +135,11 @@ async def commit_each_statement(session: AsyncSession) -> None:
     For work whose statements need no common transaction: a read, and the audit row that
     must be on disk before the answer is sent (with `synchronous_commit`, an INSERT that
     returns is durable). It saves the BEGIN and COMMIT round trips, and the session's own
-    bookkeeping: the work runs on a connection of its own (`statement_connection`), which
-    `get_session` gives back with the session (sessions made elsewhere keep their
-    transactions). A session that is already in a transaction keeps it; SQLite, in the same
-    process, has no round trips to save and keeps its transactions.
+    bookkeeping: the work runs on a pooled connection of its own (`statement_connection`),
+    in the driver's autocommit mode, which `get_session` gives back with the session
+    (sessions made elsewhere keep their transactions). A session that is already in a
+    transaction keeps it; SQLite, in the same process, has no round trips to save and keeps
+    its transactions.
     """
     bind = session.bind
     if (
@@ -150,39 +151,41 @@ async def commit_each_statement(session: AsyncSession) -> None:
     ):
         return
     assert isinstance(bind, AsyncEngine)
-    connection = await _autocommit_engine(bind).connect()
-    try:
-        driver = (await connection.get_raw_connection()).driver_connection
-    except BaseException:
-        await connection.close()
-        raise
-    session.info[_STATEMENT_CONNECTION] = StatementConnection(connection, driver)
+    # The pool's connection itself, without a SQLAlchemy Connection around it: its
+    # statements go to the driver (`customer_registry.core.prepared`), which starts no
+    # transaction of its own, so each statement commits by itself.
+    pooled = await bind.raw_connection()
+    session.info[_STATEMENT_CONNECTION] = StatementConnection(
+        bind, pooled, pooled.driver_connection
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class StatementConnection:
-    """A pooled connection that commits each statement, and the driver's connection in it."""
+    """A pooled connection whose statements each commit, and the driver's connection in it."""
 
-    connection: AsyncConnection
+    engine: AsyncEngine
+    pooled: PoolProxiedConnection
     driver: Any
+
+    async def release(self) -> None:
+        """Give the connection back to the pool."""
+        await greenlet_spawn(self.pooled.close)
+
+    async def invalidate(self, error: BaseException) -> None:
+        """Take a connection that was lost out of the pool, and the pool's others with it.
+
+        As SQLAlchemy does on a disconnect: the pool's other connections are most likely
+        gone too (a restart, a failover), so none of them is used again.
+        """
+        await greenlet_spawn(self.pooled.invalidate, error)
+        await self.engine.dispose()
 
 
 _STATEMENT_CONNECTION = "customer_registry.statement_connection"
 # Set on the sessions of `get_session`, which give the connection back (others keep their
 # transactions).
 _RELEASES_STATEMENT_CONNECTION = "customer_registry.releases_statement_connection"
-_AUTOCOMMIT_ENGINES: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _autocommit_engine(engine: AsyncEngine) -> AsyncEngine:
-    """The engine with AUTOCOMMIT connections, on the same pool (made once per engine)."""
-    autocommit = _AUTOCOMMIT_ENGINES.get(engine)
-    if autocommit is None:
-        autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-        _AUTOCOMMIT_ENGINES[engine] = autocommit
-    return autocommit
 
 
 def statement_connection(session: AsyncSession) -> StatementConnection | None:
@@ -192,6 +195,6 @@ def statement_connection(session: AsyncSession) -> StatementConnection | None:
 
 
 async def _release_statement_connection(session: AsyncSession) -> None:
-    found = session.info.pop(_STATEMENT_CONNECTION, None)
+    found: StatementConnection | None = session.info.pop(_STATEMENT_CONNECTION, None)
     if found is not None:
-        await found.connection.close()
+        await found.release()

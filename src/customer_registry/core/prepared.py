@@ -3,10 +3,11 @@
 A `DriverStatement` is a SQLAlchemy Core statement like any other, and runs as one through
 the session, except for a session whose work commits each statement on its own
 (`commit_each_statement`, PostgreSQL). There it is compiled once and handed to asyncpg
-directly, which keeps it prepared per connection: the same SQL and parameters, without
-SQLAlchemy's per-execution work (about 100 microseconds a statement, most of a single-row
-read's cost). Within a transaction that SQLAlchemy runs, the statement always goes through
-SQLAlchemy, so that it takes part in that transaction.
+directly, on the pooled connection that work has; asyncpg keeps it prepared per connection:
+the same SQL and parameters, without SQLAlchemy's per-execution work (about 100
+microseconds a statement, most of a single-row read's cost). Within a transaction that
+SQLAlchemy runs, the statement always goes through SQLAlchemy, so that it takes part in
+that transaction.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ class DriverStatement:
             connection = await session.connection()
             row: Row[Any] | None = (await connection.execute(self.statement, parameters)).first()
             return row
-        compiled = self._compile(found.connection.dialect)
+        compiled = self._compile(found.engine.dialect)
         arguments = self._arguments(compiled, parameters)
         async with _connection_loss_handled(found):
             record = await found.driver.fetchrow(compiled.sql, *arguments)
@@ -101,17 +102,21 @@ class DriverStatement:
     async def execute(self, session: AsyncSession, parameters: Sequence[Mapping[str, Any]]) -> None:
         """Run the statement once per parameter set (one round trip for all of them).
 
-        The driver runs it only for parameter sets with exactly the `column_keys`.
+        An INSERT's parameter sets hold exactly its `column_keys`, wherever it runs.
         """
+        if self.column_keys is not None and any(
+            values.keys() != self._keys for values in parameters
+        ):
+            raise ValueError(f"parameters other than the statement's {sorted(self._keys)}")
         found = statement_connection(session)
-        if found is None or any(values.keys() != self._keys for values in parameters):
-            connection = found.connection if found is not None else await session.connection()
+        if found is None:
+            connection = await session.connection()
             if len(parameters) == 1:
                 await connection.execute(self.statement, parameters[0])
             else:
                 await connection.execute(self.statement, list(parameters))
             return
-        compiled = self._compile(found.connection.dialect)
+        compiled = self._compile(found.engine.dialect)
         arguments = [self._arguments(compiled, values) for values in parameters]
         async with _connection_loss_handled(found):
             if len(arguments) == 1:
@@ -135,10 +140,7 @@ async def _connection_loss_handled(found: StatementConnection) -> AsyncIterator[
         lost = isinstance(error, OSError | asyncpg.InternalClientError)
         if not lost and not found.driver.is_closed():
             raise
-        await found.connection.invalidate(error)
-        # As SQLAlchemy does on a disconnect: the pool's other connections are most likely
-        # gone too (a restart, a failover), so none of them is used again.
-        await found.connection.engine.dispose()
+        await found.invalidate(error)
         raise DatabaseUnavailable from error
 
 
