@@ -8,10 +8,17 @@ the same SQL and parameters, without SQLAlchemy's per-execution work (about 100
 microseconds a statement, most of a single-row read's cost). Within a transaction that
 SQLAlchemy runs, the statement always goes through SQLAlchemy, so that it takes part in
 that transaction.
+
+Rows that concurrent requests insert with the same statement (audit events, disclosures)
+are written together there: one INSERT at a time per process and statement, carrying every
+row that arrived while the previous one ran, so that under load one round trip and one
+commit serve many requests (group commit). No request answers before its rows are on disk.
 """
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,7 +27,7 @@ from typing import Any, cast
 import asyncpg
 from sqlalchemy import Insert, Row, Select, Table, insert
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from customer_registry.core.database import StatementConnection, statement_connection
 from customer_registry.core.errors import DatabaseUnavailable
@@ -61,6 +68,9 @@ class DriverStatement:
         self.column_keys = list(column_keys) if column_keys is not None else None
         self._keys = set(column_keys or ())
         self._compiled: dict[str, _Compiled] = {}
+        self._queues: weakref.WeakKeyDictionary[AsyncEngine, _WriteQueue] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self._compiled.get(dialect.name)
@@ -102,7 +112,9 @@ class DriverStatement:
     async def execute(self, session: AsyncSession, parameters: Sequence[Mapping[str, Any]]) -> None:
         """Run the statement once per parameter set (one round trip for all of them).
 
-        An INSERT's parameter sets hold exactly its `column_keys`, wherever it runs.
+        An INSERT's parameter sets hold exactly its `column_keys`, wherever it runs. On a
+        statement connection the sets of concurrent requests are written together; each
+        request returns once its own are on disk, or raises when they could not be.
         """
         if self.column_keys is not None and any(
             values.keys() != self._keys for values in parameters
@@ -117,13 +129,76 @@ class DriverStatement:
                 await connection.execute(self.statement, list(parameters))
             return
         compiled = self._compile(found.engine.dialect)
-        arguments = [self._arguments(compiled, values) for values in parameters]
-        async with _connection_loss_handled(found):
-            if len(arguments) == 1:
-                await found.driver.execute(compiled.sql, *arguments[0])
-            else:
-                # asyncpg runs the sets as one implicit transaction: all rows, or none.
-                await found.driver.executemany(compiled.sql, arguments)
+        rows = _Rows([self._arguments(compiled, values) for values in parameters])
+        queue = self._queue(found.engine)
+        queue.waiting.append(rows)
+        # One write at a time per process: rows that arrive meanwhile wait, and the first
+        # of them to get the turn writes them all, on its own connection. Under load each
+        # write carries the rows of many requests (one round trip and one commit); alone,
+        # a request writes its rows at once.
+        async with queue.turn:
+            if not rows.written:
+                await self._write_waiting(found, compiled.sql, queue, rows)
+
+    def _queue(self, engine: AsyncEngine) -> _WriteQueue:
+        loop = asyncio.get_running_loop()
+        queue = self._queues.get(engine)
+        if queue is None or queue.loop is not loop:
+            queue = self._queues[engine] = _WriteQueue(loop)
+        return queue
+
+    @staticmethod
+    async def _write_waiting(
+        found: StatementConnection, sql: str, queue: _WriteQueue, own: _Rows
+    ) -> None:
+        batch, queue.waiting = queue.waiting, []
+        try:
+            await _write(found, sql, batch)
+        except Exception as error:
+            if len(batch) == 1:
+                raise
+            # Nothing of the batch was written. The other requests' rows wait again, and
+            # each of those requests writes them itself when its turn comes, with its own
+            # outcome; this request writes its own rows alone, so that a row that fails
+            # fails only the request it belongs to. A lost connection fails this request
+            # (503); the others try on their own connections.
+            queue.waiting[:0] = [rows for rows in batch if rows is not own]
+            if isinstance(error, DatabaseUnavailable):
+                raise
+            await _write(found, sql, [own])
+        except BaseException:
+            queue.waiting[:0] = [rows for rows in batch if rows is not own]
+            raise
+
+
+async def _write(found: StatementConnection, sql: str, batch: list[_Rows]) -> None:
+    """The batch's rows in one statement and one transaction: all of them, or none."""
+    arguments = [values for rows in batch for values in rows.arguments]
+    async with _connection_loss_handled(found):
+        if len(arguments) == 1:
+            await found.driver.execute(sql, *arguments[0])
+        else:
+            # asyncpg runs the sets as one implicit transaction.
+            await found.driver.executemany(sql, arguments)
+    for rows in batch:
+        rows.written = True
+
+
+@dataclass(slots=True)
+class _Rows:
+    """One request's parameter sets for a statement, and whether they are on disk."""
+
+    arguments: list[list[Any]]
+    written: bool = False
+
+
+class _WriteQueue:
+    """Rows of concurrent requests in this process for one statement, and whose turn it is."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.turn = asyncio.Lock()
+        self.waiting: list[_Rows] = []
 
 
 @asynccontextmanager
