@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, exists, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.models import LoginFailure, RevokedToken, User
@@ -44,7 +44,9 @@ class RevokedTokenRepository:
         self.session = session
 
     async def is_revoked(self, token_id: str) -> bool:
-        return await self.session.get(RevokedToken, token_id) is not None
+        # A plain EXISTS (asked on most staff requests), without loading an object.
+        query = select(exists().where(RevokedToken.token_id == token_id))
+        return bool(await self.session.scalar(query))
 
     async def revoke(self, token_id: str, expires_at: dt.datetime) -> None:
         if not await self.is_revoked(token_id):

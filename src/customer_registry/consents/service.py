@@ -33,6 +33,10 @@ from customer_registry.restrictions.policy import RestrictedReadPurpose, read_pu
 CONSENT_ENTITY = "consent"
 
 
+# Each purpose, and the column of a customer query that carries its latest decision.
+_SUMMARY_COLUMNS = tuple((purpose, f"consent_{purpose.value}") for purpose in Purpose)
+
+
 class ConsentStates:
     """The current consent state of customers: the one place every endpoint asks.
 
@@ -73,7 +77,7 @@ class ConsentStates:
     def summary_columns() -> list[Label[str]]:
         """Columns for a query on `Customer` that carry what `summary_of` needs, so that
         a single customer is read with its consents in one query."""
-        return [latest_decision(purpose).label(f"consent_{purpose.value}") for purpose in Purpose]
+        return [latest_decision(purpose).label(column) for purpose, column in _SUMMARY_COLUMNS]
 
     def summary_of(self, row: Row[Any] | DriverRow) -> ConsentSummary:
         """The summary from a row that has the `summary_columns`."""
@@ -81,8 +85,8 @@ class ConsentStates:
         return self._summary(
             {
                 purpose: decision
-                for purpose in Purpose
-                if (decision := mapping[f"consent_{purpose.value}"]) is not None
+                for purpose, column in _SUMMARY_COLUMNS
+                if (decision := mapping[column]) is not None
             }
         )
 

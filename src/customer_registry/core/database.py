@@ -100,20 +100,24 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The session of one request: its transaction commits when the block ends without an
     error, and rolls back on any error except one marked `commit_transaction`."""
     factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
-    async with factory() as session:
-        session.info[_RELEASES_STATEMENT_CONNECTION] = True
+    session = factory()
+    session.info[_RELEASES_STATEMENT_CONNECTION] = True
+    try:
         try:
-            try:
-                yield session
-            except RegistryError as error:
-                # A refusal that must leave a trace (a failed login) keeps its audit event.
-                if error.commit_transaction:
-                    await session.commit()
-                raise
-            if session.in_transaction() or session.new or session.dirty or session.deleted:
-                await session.commit()  # (a session the request never used has nothing to)
-        finally:
-            await _release_statement_connection(session)
+            yield session
+        except RegistryError as error:
+            # A refusal that must leave a trace (a failed login) keeps its audit event.
+            if error.commit_transaction:
+                await session.commit()
+            raise
+        if session.in_transaction() or session.new or session.dirty or session.deleted:
+            await session.commit()  # (a session the request never used has nothing to)
+    finally:
+        await _release_statement_connection(session)
+        # Closing rolls back and gives back a transaction still open (after an error); a
+        # session without one holds no connection, and has nothing to close.
+        if session.in_transaction():
+            await session.close()
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
