@@ -152,7 +152,7 @@ class TestRead:
         assert response.json()["type"].endswith("/not-found")
 
     async def test_malformed_id(self, client: httpx.AsyncClient, staff: Staff) -> None:
-        response = await client.get("/api/v1/customers/123", headers=staff.headers)
+        response = await client.get("/api/v1/customers/kerttu-123", headers=staff.headers)
 
         assert response.status_code == 422
         problem = response.json()
@@ -160,7 +160,7 @@ class TestRead:
         assert [(error["loc"], error["type"]) for error in problem["errors"]] == [
             (["path", "customer_id"], "uuid_parsing")
         ]
-        assert "123" not in response.text
+        assert "kerttu" not in response.text
 
     async def test_every_invalid_parameter_is_reported_at_once(
         self, client: httpx.AsyncClient, staff: Staff

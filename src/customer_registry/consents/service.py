@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
@@ -74,10 +75,11 @@ class ConsentStates:
         }
 
     @staticmethod
-    def summary_columns() -> list[Label[str]]:
+    @functools.cache
+    def summary_columns() -> tuple[Label[str], ...]:
         """Columns for a query on `Customer` that carry what `summary_of` needs, so that
-        a single customer is read with its consents in one query."""
-        return [latest_decision(purpose).label(column) for purpose, column in _SUMMARY_COLUMNS]
+        customers are read with their consents in one query (built once)."""
+        return tuple(latest_decision(purpose).label(column) for purpose, column in _SUMMARY_COLUMNS)
 
     def summary_of(self, row: Row[Any] | DriverRow) -> ConsentSummary:
         """The summary from a row that has the `summary_columns`."""

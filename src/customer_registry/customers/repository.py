@@ -6,12 +6,20 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, or_, select, update
+from sqlalchemy import ColumnElement, Row, bindparam, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.core.prepared import DriverRow, DriverStatement
 from customer_registry.customers.predicates import not_erased, not_restricted
 from customer_registry.models import Customer
+
+# Asked on every creation (and e-mail change): built once.
+_EMAIL_TAKEN = select(exists().where(Customer.email_normalized == bindparam("email")))
+_EMAIL_TAKEN_BY_ANOTHER = select(
+    exists().where(
+        Customer.email_normalized == bindparam("email"), Customer.id != bindparam("excluding")
+    )
+)
 
 
 class CustomerRepository:
@@ -31,10 +39,13 @@ class CustomerRepository:
         return await query.fetch_one(self.session, parameters)
 
     async def email_taken(self, email_normalized: str, excluding: uuid.UUID | None = None) -> bool:
-        query = select(Customer.id).where(Customer.email_normalized == email_normalized)
-        if excluding is not None:
-            query = query.where(Customer.id != excluding)
-        return await self.session.scalar(query.limit(1)) is not None
+        if excluding is None:
+            return bool(await self.session.scalar(_EMAIL_TAKEN, {"email": email_normalized}))
+        return bool(
+            await self.session.scalar(
+                _EMAIL_TAKEN_BY_ANOTHER, {"email": email_normalized, "excluding": excluding}
+            )
+        )
 
     async def list(
         self,
@@ -44,9 +55,11 @@ class CustomerRepository:
         email: str | None,
         after: uuid.UUID | None,
         limit: int,
-    ) -> Sequence[Customer]:
+        with_columns: Sequence[ColumnElement[Any]] = (),
+    ) -> Sequence[Row[Any]]:
+        """Rows of `Customer` (as `row.Customer`) and the further columns asked for."""
         query = (
-            select(Customer)
+            select(Customer, *with_columns)
             .where(not_restricted(), not_erased())
             .order_by(Customer.id)
             .limit(limit)
@@ -66,7 +79,7 @@ class CustomerRepository:
             query = query.where(Customer.email_normalized == email.lower())
         if after is not None:
             query = query.where(Customer.id > after)
-        return (await self.session.scalars(query)).all()
+        return (await self.session.execute(query)).all()
 
     async def add(self, customer: Customer) -> Customer:
         self.session.add(customer)

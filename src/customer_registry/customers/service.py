@@ -155,7 +155,7 @@ class CustomerService:
         )
         if not rows:
             raise NotFound("No customer has this e-mail address.")
-        customer = await self.get(rows[0].id, actor)
+        customer = await self.get(rows[0].Customer.id, actor)
         await self._record_disclosure(actor, customer)
         return customer
 
@@ -175,8 +175,13 @@ class CustomerService:
             email=email,
             after=decode_uuid_cursor(cursor) if cursor else None,
             limit=limit + 1,
+            with_columns=ConsentStates.summary_columns(),
         )
-        items = await self._reads(rows[:limit])
+        # Each customer with its consent decisions, from the same query.
+        items = [
+            CustomerRead.from_model(row.Customer, self.consents.summary_of(row))
+            for row in rows[:limit]
+        ]
         # One read event per customer returned.
         await self.audit.record_many(
             [
