@@ -288,6 +288,9 @@ class TestList:
         assert await search(type="company") == [company["id"]]
         assert await search(email="PEKKA@puutarha.example") == [company["id"]]
         assert await search(q="%") == []
+        assert await search(q="_") == []
+        assert await search(q="/") == []
+        assert await search(q="p_kka") == []
         assert await search(q="nobody") == []
 
 

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, bindparam, exists, or_, select, update
+from sqlalchemy import ColumnElement, Row, String, bindparam, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.core.prepared import DriverRow, DriverStatement
@@ -20,6 +20,23 @@ _EMAIL_TAKEN_BY_ANOTHER = select(
         Customer.email_normalized == bindparam("email"), Customer.id != bindparam("excluding")
     )
 )
+
+
+# A search matches names, e-mail and organisation name anywhere, in any letter case; the
+# condition is built once, and the searched text is a parameter (`_contains_pattern`).
+_SEARCH = bindparam("search", type_=String)
+_MATCHES_SEARCH = or_(
+    Customer.first_name.ilike(_SEARCH, escape="/"),
+    Customer.last_name.ilike(_SEARCH, escape="/"),
+    Customer.email_normalized.ilike(_SEARCH, escape="/"),
+    Customer.organisation_name.ilike(_SEARCH, escape="/"),
+)
+
+
+def _contains_pattern(text: str) -> str:
+    """A LIKE pattern (escape character `/`) matching `text` literally, anywhere."""
+    escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f"%{escaped}%"
 
 
 class CustomerRepository:
@@ -64,22 +81,17 @@ class CustomerRepository:
             .order_by(Customer.id)
             .limit(limit)
         )
+        parameters: dict[str, Any] = {}
         if search:
-            query = query.where(
-                or_(
-                    Customer.first_name.icontains(search, autoescape=True),
-                    Customer.last_name.icontains(search, autoescape=True),
-                    Customer.email_normalized.contains(search.lower(), autoescape=True),
-                    Customer.organisation_name.icontains(search, autoescape=True),
-                )
-            )
+            query = query.where(_MATCHES_SEARCH)
+            parameters["search"] = _contains_pattern(search)
         if customer_type is not None:
             query = query.where(Customer.type == customer_type)
         if email is not None:
             query = query.where(Customer.email_normalized == email.lower())
         if after is not None:
             query = query.where(Customer.id > after)
-        return (await self.session.execute(query)).all()
+        return (await self.session.execute(query, parameters)).all()
 
     async def add(self, customer: Customer) -> Customer:
         self.session.add(customer)
