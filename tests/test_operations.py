@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from opentelemetry import trace
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr, ValidationError
 from sqlalchemy import func, select
@@ -335,6 +336,45 @@ async def scrape(http: httpx.AsyncClient) -> dict[tuple[str, tuple[tuple[str, st
         for family in text_string_to_metric_families(response.text)
         for sample in family.samples
     }
+
+
+class RecordingTracerProvider(trace.TracerProvider):
+    """A tracing backend an operator might configure: it keeps every span's attributes."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[str, dict[str, Any]]] = []
+
+    def get_tracer(self, *args: Any, **kwargs: Any) -> trace.Tracer:
+        return RecordingTracer(self.spans)
+
+
+class RecordingTracer(trace.NoOpTracer):
+    def __init__(self, spans: list[tuple[str, dict[str, Any]]]) -> None:
+        self.spans = spans
+
+    def start_span(self, name: str, *args: Any, **kwargs: Any) -> trace.Span:
+        self.spans.append((name, dict(kwargs.get("attributes") or {})))
+        return trace.INVALID_SPAN
+
+
+class TestNoPersonalDataInTraces:
+    async def test_a_configured_tracer_gets_no_request_spans(
+        self, client: httpx.AsyncClient, staff: Staff, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """FastAPI would trace every request, with its query string (a search's name or
+        e-mail address), to any OpenTelemetry provider configured in the process."""
+        provider = RecordingTracerProvider()
+        monkeypatch.setattr(trace, "_TRACER_PROVIDER", provider)
+        assert trace.get_tracer_provider() is provider
+
+        statuses = await send_personal_data_everywhere(client, staff.headers)
+        searched = await client.get(
+            "/api/v1/customers", params={"q": "Virtanen"}, headers=staff.headers
+        )
+
+        assert {200, 201, 404, 422} <= set(statuses)
+        assert searched.status_code == 200
+        assert provider.spans == []
 
 
 class TestMetrics:

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.telemetry import TelemetryConfig
 from fastapi_offline import FastAPIOffline
 
 from customer_registry import __version__
@@ -86,6 +87,9 @@ OPENAPI_TAGS = [
 ]
 
 
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A configured application with its own engine."""
     settings = settings or get_settings()
@@ -120,6 +124,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=OPENAPI_TAGS,
         lifespan=lifespan,
         swagger_ui_parameters={"persistAuthorization": False},
+        # FastAPI would report every request to any OpenTelemetry provider in the process,
+        # with its query string: a search's name or e-mail address. The service's own
+        # request log and metrics name routes, never values.
+        telemetry=NO_TELEMETRY,
     )
     app.state.settings = settings
     app.state.engine = engine
