@@ -266,6 +266,26 @@ class TestLogout:
         assert read.json()["detail"] == missing.json()["detail"]
         assert await audit_events(client, admin.headers, actor_id=staff.id, action="read") == []
 
+    async def test_a_logged_out_token_lists_and_finds_no_customer(
+        self, client: httpx.AsyncClient, staff: Staff, admin: Staff
+    ) -> None:
+        await create_customer(client, admin.headers, customer_body())
+        other = await login(client, staff.username, PASSWORD)
+        other_headers = {"Authorization": f"Bearer {other.json()['access_token']}"}
+        await client.post("/api/v1/auth/logout", headers=staff.headers)
+
+        listed = await client.get("/api/v1/customers", headers=staff.headers)
+        found = await client.get("/api/v1/customers?q=Virtanen", headers=staff.headers)
+        none = await client.get("/api/v1/customers?q=no-such-name", headers=staff.headers)
+
+        # The same 401 whether the page has customers or not, and nothing read is audited;
+        # the same account's other token still reads.
+        assert listed.status_code == found.status_code == none.status_code == 401
+        assert await audit_events(client, admin.headers, actor_id=staff.id, action="read") == []
+        still = await client.get("/api/v1/customers?q=Virtanen", headers=other_headers)
+        assert still.status_code == 200
+        assert len(still.json()["items"]) == 1
+
     async def test_logout_needs_a_token(self, client: httpx.AsyncClient) -> None:
         assert (await client.post("/api/v1/auth/logout")).status_code == 401
 

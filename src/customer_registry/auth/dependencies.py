@@ -264,7 +264,8 @@ AuthenticatedActor = Annotated[Actor, Depends(get_authenticated_actor)]
 RecipientActor = Annotated[Actor, Depends(get_recipient_actor)]
 AnonymousActor = Annotated[Actor, Depends(get_anonymous_actor)]
 CustomersReader = Annotated[Actor, Depends(require(Permission.customers_read))]
-# For the single-customer read, whose one query also answers whether the token was logged out.
+# For reads of customers (one, or a page), whose first query also answers whether the
+# token was logged out.
 CustomerReader = Annotated[
     Actor, Depends(require(Permission.customers_read, route_checks_revocation=True))
 ]

@@ -58,7 +58,7 @@ class _Compiled:
 
 
 class DriverStatement:
-    """A Core statement with named parameters, for `fetch_one` and `execute`."""
+    """A Core statement with named parameters, for `fetch_one`, `fetch_all` and `execute`."""
 
     def __init__(
         self, statement: Select[Any] | Insert, column_keys: Sequence[str] | None = None
@@ -108,6 +108,20 @@ class DriverStatement:
         async with _connection_loss_handled(found):
             record = await found.driver.fetchrow(compiled.sql, *arguments)
         return DriverRow(record) if record is not None else None
+
+    async def fetch_all(
+        self, session: AsyncSession, parameters: Mapping[str, Any]
+    ) -> Sequence[Row[Any] | DriverRow]:
+        """Every row."""
+        found = statement_connection(session)
+        if found is None:
+            connection = await session.connection()
+            return (await connection.execute(self.statement, parameters)).all()
+        compiled = self._compile(found.engine.dialect)
+        arguments = self._arguments(compiled, parameters)
+        async with _connection_loss_handled(found):
+            records = await found.driver.fetch(compiled.sql, *arguments)
+        return [DriverRow(record) for record in records]
 
     async def execute(self, session: AsyncSession, parameters: Sequence[Mapping[str, Any]]) -> None:
         """Run the statement once per parameter set (one round trip for all of them).

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, String, bindparam, exists, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    String,
+    Table,
+    bindparam,
+    exists,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.core.prepared import DriverRow, DriverStatement
@@ -31,6 +42,47 @@ _MATCHES_SEARCH = or_(
     Customer.email_normalized.ilike(_SEARCH, escape="/"),
     Customer.organisation_name.ilike(_SEARCH, escape="/"),
 )
+
+
+# The conditions a page of customers may have, each on its own parameter.
+_PAGE_FILTERS: dict[str, ColumnElement[bool]] = {
+    "search": _MATCHES_SEARCH,
+    "customer_type": Customer.type == bindparam("customer_type"),
+    "email": Customer.email_normalized == bindparam("email"),
+    "after": Customer.id > bindparam("after"),
+}
+
+
+def page_statement(columns: Sequence[ColumnElement[Any]], filters: Iterable[str]) -> Select[Any]:
+    """A page of customers who are neither restricted nor erased, in id order: every column
+    of the table and `columns`, with the conditions named in `filters`.
+
+    Its parameters are `limit` and those of `page_parameters`.
+    """
+    customers = cast(Table, Customer.__table__)
+    return (
+        select(*customers.columns, *columns)
+        .where(not_restricted(), not_erased(), *(_PAGE_FILTERS[name] for name in filters))
+        .order_by(customers.c.id)
+        .limit(bindparam("limit"))
+    )
+
+
+def page_parameters(
+    *,
+    search: str | None,
+    customer_type: str | None,
+    email: str | None,
+    after: uuid.UUID | None,
+) -> dict[str, Any]:
+    """The parameters of the filters asked for, by the names `page_statement` knows."""
+    values = {
+        "search": _contains_pattern(search) if search else None,
+        "customer_type": customer_type,
+        "email": email.lower() if email is not None else None,
+        "after": after,
+    }
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def _contains_pattern(text: str) -> str:
@@ -64,34 +116,11 @@ class CustomerRepository:
             )
         )
 
-    async def list(
-        self,
-        *,
-        search: str | None,
-        customer_type: str | None,
-        email: str | None,
-        after: uuid.UUID | None,
-        limit: int,
-        with_columns: Sequence[ColumnElement[Any]] = (),
-    ) -> Sequence[Row[Any]]:
-        """Rows of `Customer` (as `row.Customer`) and the further columns asked for."""
-        query = (
-            select(Customer, *with_columns)
-            .where(not_restricted(), not_erased())
-            .order_by(Customer.id)
-            .limit(limit)
-        )
-        parameters: dict[str, Any] = {}
-        if search:
-            query = query.where(_MATCHES_SEARCH)
-            parameters["search"] = _contains_pattern(search)
-        if customer_type is not None:
-            query = query.where(Customer.type == customer_type)
-        if email is not None:
-            query = query.where(Customer.email_normalized == email.lower())
-        if after is not None:
-            query = query.where(Customer.id > after)
-        return (await self.session.execute(query, parameters)).all()
+    async def page(
+        self, query: DriverStatement, parameters: dict[str, Any]
+    ) -> Sequence[Row[Any] | DriverRow]:
+        """The rows of a page query (`page_statement`), as plain rows."""
+        return await query.fetch_all(self.session, parameters)
 
     async def add(self, customer: Customer) -> Customer:
         self.session.add(customer)

@@ -12,7 +12,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from customer_registry.auth.dependencies import (
     CustomerReader,
     CustomersLookup,
-    CustomersReader,
     CustomersWriter,
     bearer_scheme,
     staff_actor,
@@ -119,7 +118,7 @@ async def lookup_other_methods() -> None:
 @router.get("", response_model=Page[CustomerRead], responses=error_responses(401, 403, 422))
 async def list_customers(
     service: CustomerServiceDep,
-    actor: CustomersReader,
+    actor: CustomerReader,
     q: Annotated[
         str | None,
         Query(

@@ -30,7 +30,11 @@ from customer_registry.core.errors import (
 )
 from customer_registry.core.pagination import Page, decode_uuid_cursor, encode_cursor
 from customer_registry.core.prepared import DriverStatement
-from customer_registry.customers.repository import CustomerRepository
+from customer_registry.customers.repository import (
+    CustomerRepository,
+    page_parameters,
+    page_statement,
+)
 from customer_registry.customers.schemas import (
     CUSTOMER_FIELDS,
     CustomerCreate,
@@ -54,17 +58,32 @@ EMAIL_TAKEN = "Another customer has this e-mail address."
 NO_SUCH_CUSTOMER = "No such customer."
 
 
-@functools.cache
-def _read_query(*, check_token: bool) -> DriverStatement:
-    """The read of one customer, built once: the customer, its consent decisions and, when
-    the route took the check over, whether the caller's token was logged out."""
+def _columns_besides_the_table(*, check_token: bool) -> list[ColumnElement[Any]]:
+    """What a read of customers takes besides their own columns: the consent decisions and,
+    when the route took the check over, whether the caller's token was logged out."""
     columns: list[ColumnElement[Any]] = [*ConsentStates.summary_columns()]
     if check_token:
         token_id = bindparam("token_id", type_=String)
         columns.append(token_revoked(token_id).label("token_revoked"))
+    return columns
+
+
+@functools.cache
+def _read_query(*, check_token: bool) -> DriverStatement:
+    """The read of one customer, built once."""
     customers = cast(Table, Customer.__table__)
     return DriverStatement(
-        select(*customers.columns, *columns).where(customers.c.id == bindparam("customer_id"))
+        select(*customers.columns, *_columns_besides_the_table(check_token=check_token)).where(
+            customers.c.id == bindparam("customer_id")
+        )
+    )
+
+
+@functools.cache
+def _page_query(filters: frozenset[str], *, check_token: bool) -> DriverStatement:
+    """A page of customers with the conditions named, built once for each combination."""
+    return DriverStatement(
+        page_statement(_columns_besides_the_table(check_token=check_token), sorted(filters))
     )
 
 
@@ -150,12 +169,12 @@ class CustomerService:
 
     async def lookup_by_email(self, email: str, actor: Actor) -> CustomerRead:
         """The customer with this e-mail (any letter case); the read is audited."""
-        rows = await self.customers.list(
-            search=None, customer_type=None, email=email, after=None, limit=1
+        page = await self.list(
+            actor, search=None, customer_type=None, email=email, cursor=None, limit=1
         )
-        if not rows:
+        if not page.items:
             raise NotFound("No customer has this e-mail address.")
-        customer = await self.get(rows[0].Customer.id, actor)
+        (customer,) = page.items
         await self._record_disclosure(actor, customer)
         return customer
 
@@ -169,18 +188,26 @@ class CustomerService:
         cursor: str | None,
         limit: int,
     ) -> Page[CustomerRead]:
-        rows = await self.customers.list(
+        # As a read: the page, then its audit rows, each statement committed on its own.
+        await commit_each_statement(self.session)
+        parameters = page_parameters(
             search=search,
             customer_type=customer_type.value if customer_type else None,
             email=email,
             after=decode_uuid_cursor(cursor) if cursor else None,
-            limit=limit + 1,
-            with_columns=ConsentStates.summary_columns(),
         )
+        token_id = actor.unchecked_token_id
+        rows = await self.customers.page(
+            _page_query(frozenset(parameters), check_token=token_id is not None),
+            {**parameters, "limit": limit + 1, "token_id": token_id},
+        )
+        if token_id is not None:
+            if not rows:
+                await ensure_not_revoked(self.session, token_id)
+            actor = confirm_not_revoked(actor, bool(rows) and rows[0].token_revoked)
         # Each customer with its consent decisions, from the same query.
         items = [
-            CustomerRead.from_model(row.Customer, self.consents.summary_of(row))
-            for row in rows[:limit]
+            CustomerRead.from_model(row, self.consents.summary_of(row)) for row in rows[:limit]
         ]
         # One read event per customer returned.
         await self.audit.record_many(
