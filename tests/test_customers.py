@@ -212,6 +212,16 @@ class TestRead:
         response = await client.put(f"/api/v1/customers/{created['id']}", headers=staff.headers)
 
         assert response.status_code == 405
+        assert response.headers["allow"] == "GET, PATCH"
+
+    @pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE"])
+    async def test_the_lookup_is_never_taken_for_an_id(
+        self, client: httpx.AsyncClient, staff: Staff, method: str
+    ) -> None:
+        response = await client.request(method, "/api/v1/customers/lookup", headers=staff.headers)
+
+        assert response.status_code == 405
+        assert response.headers["allow"] == "POST"
 
 
 class TestList:

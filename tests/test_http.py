@@ -31,6 +31,24 @@ class TestProblemDetails:
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["errors"]
 
+    @pytest.mark.parametrize(
+        ("method", "path", "allowed"),
+        [
+            ("DELETE", "/api/v1/customers", "GET, POST"),
+            ("PUT", "/api/v1/customers/0190a000-0000-7000-8000-000000000001/consents", "GET, POST"),
+            ("POST", "/api/v1/customers/0190a000-0000-7000-8000-000000000001", "GET, PATCH"),
+            ("DELETE", "/api/v1/auth/token", "POST"),
+        ],
+    )
+    async def test_a_method_not_allowed_names_the_ones_that_are(
+        self, client: httpx.AsyncClient, method: str, path: str, allowed: str
+    ) -> None:
+        response = await client.request(method, path)
+
+        assert response.status_code == 405
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["allow"] == allowed
+
 
 class TestRequestId:
     async def test_generated_when_absent(self, client: httpx.AsyncClient) -> None:

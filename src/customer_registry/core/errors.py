@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -86,6 +87,15 @@ class Forbidden(RegistryError):
     status_code = 403
     code = "forbidden"
     title = "Forbidden"
+
+
+class MethodNotAllowed(RegistryError):
+    status_code = 405
+    code = "method-not-allowed"
+    title = "Method not allowed"
+
+    def __init__(self, detail: str | None, allow: Iterable[str]):
+        super().__init__(detail, headers={"Allow": ", ".join(allow)})
 
 
 class PreconditionFailed(RegistryError):
@@ -175,12 +185,13 @@ FASTAPI_BODY_PARSE_ERROR = "There was an error parsing the body"
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at this path (Starlette names only the first route's)."""
+    """Every method some route serves at this path, in any router (Starlette names only
+    the first route's)."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
+    for route in iter_route_contexts(request.app.router.routes):
         match, _ = route.matches(request.scope)
         if match is not Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
+            methods |= route.methods or set()
     return sorted(methods)
 
 

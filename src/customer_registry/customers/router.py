@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import TypeAdapter
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from customer_registry.auth.dependencies import (
     CustomerReader,
@@ -19,7 +18,7 @@ from customer_registry.auth.dependencies import (
 from customer_registry.auth.principal import Permission
 from customer_registry.core.concurrency import etag, expected_version
 from customer_registry.core.database import request_session
-from customer_registry.core.errors import error_responses
+from customer_registry.core.errors import MethodNotAllowed, error_responses
 from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
 from customer_registry.core.routing import (
     RequestParameters,
@@ -109,10 +108,9 @@ async def lookup_customer(
     return customer
 
 
-@router.api_route("/lookup", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
 async def lookup_other_methods() -> None:
     """Only POST looks a customer up; this keeps the other methods from the id routes."""
-    raise StarletteHTTPException(405, headers={"Allow": "POST"})
+    raise MethodNotAllowed("Only POST looks a customer up.", allow=["POST"])
 
 
 @router.get("", response_model=Page[CustomerRead], responses=error_responses(401, 403, 422))
@@ -195,14 +193,29 @@ async def serve_read_customer(request: Request) -> Response:
     return model_response(customer, headers)
 
 
-router.add_api_route(
-    "/{customer_id}",
-    read_customer,
-    methods=["GET"],
-    response_model=CustomerRead,
-    responses={200: {"headers": _ETAG_HEADER}, **error_responses(401, 403, 404, 410, 422)},
-    route_class_override=served_by(serve_read_customer),
-)
+def add_routes_matched_first(application: APIRouter) -> None:
+    """Register `GET /api/v1/customers/{customer_id}` on the application's own router.
+
+    Called before any router is included, it is the first route tried, and it is matched
+    in one step: a route of an included router is matched twice, once to pick the router
+    and once within it. The route is documented with the other customer routes. Only the
+    lookup's other methods come before it, so that `lookup` is never taken for an id.
+    """
+    application.add_api_route(
+        f"{router.prefix}/lookup",
+        lookup_other_methods,
+        methods=["GET", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
+    )
+    application.add_api_route(
+        f"{router.prefix}/{{customer_id}}",
+        read_customer,
+        methods=["GET"],
+        response_model=CustomerRead,
+        responses={200: {"headers": _ETAG_HEADER}, **error_responses(401, 403, 404, 410, 422)},
+        tags=list(router.tags),
+        route_class_override=served_by(serve_read_customer),
+    )
 
 
 @router.patch(
