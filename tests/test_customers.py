@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import Staff, customer_body
-from tests.helpers import create_customer
+from tests.helpers import audit_events, create_customer
 
 pytestmark = pytest.mark.anyio
 
@@ -111,7 +111,7 @@ class TestCreate:
         assert "secret-person" not in response.text
 
     async def test_email_is_unique_regardless_of_case(
-        self, client: httpx.AsyncClient, staff: Staff
+        self, client: httpx.AsyncClient, staff: Staff, admin: Staff
     ) -> None:
         await create_customer(client, staff.headers, customer_body(email="Aino@Example.fi"))
 
@@ -120,7 +120,17 @@ class TestCreate:
         )
 
         assert again.status_code == 409
+        assert again.json()["detail"] == "Another customer has this e-mail address."
         assert "aino" not in again.text.lower()
+        # The refused creation left nothing: one customer, one creation in the audit.
+        created = await audit_events(client, admin.headers, action="create", actor_id=staff.id)
+        assert [event["entity"] for event in created] == ["customer"]
+        after = await client.post(
+            "/api/v1/customers",
+            json=customer_body(email="toinen@example.fi"),
+            headers=staff.headers,
+        )
+        assert after.status_code == 201
 
     async def test_concurrent_creations_with_one_email_make_one_customer(
         self, client: httpx.AsyncClient, staff: Staff
@@ -136,7 +146,7 @@ class TestCreate:
             for number in range(6):
                 group.start_soon(create, number)
 
-        # The unique index decides a race the check before it could not: 409, never 500.
+        # The unique index decides, in the INSERT itself: 409, never 500.
         assert sorted(statuses) == [201, 409, 409, 409, 409, 409]
         listed = await client.get(
             "/api/v1/customers", params={"email": "kilpa@example.fi"}, headers=staff.headers

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     exists,
+    insert,
     or_,
     select,
     update,
@@ -24,8 +25,7 @@ from customer_registry.core.prepared import DriverRow, DriverStatement
 from customer_registry.customers.predicates import not_erased, not_restricted
 from customer_registry.models import Customer
 
-# Asked on every creation (and e-mail change): built once.
-_EMAIL_TAKEN = select(exists().where(Customer.email_normalized == bindparam("email")))
+# Asked on every e-mail change: built once.
 _EMAIL_TAKEN_BY_ANOTHER = select(
     exists().where(
         Customer.email_normalized == bindparam("email"), Customer.id != bindparam("excluding")
@@ -44,6 +44,10 @@ _MATCHES_SEARCH = or_(
 )
 
 
+_CUSTOMERS = cast(Table, Customer.__table__)
+# A creation: one statement, returning the row with the values its defaults gave.
+_INSERT = insert(_CUSTOMERS).returning(*_CUSTOMERS.columns)
+
 # The conditions a page of customers may have, each on its own parameter.
 _PAGE_FILTERS: dict[str, ColumnElement[bool]] = {
     "search": _MATCHES_SEARCH,
@@ -59,11 +63,10 @@ def page_statement(columns: Sequence[ColumnElement[Any]], filters: Iterable[str]
 
     Its parameters are `limit` and those of `page_parameters`.
     """
-    customers = cast(Table, Customer.__table__)
     return (
-        select(*customers.columns, *columns)
+        select(*_CUSTOMERS.columns, *columns)
         .where(not_restricted(), not_erased(), *(_PAGE_FILTERS[name] for name in filters))
-        .order_by(customers.c.id)
+        .order_by(_CUSTOMERS.c.id)
         .limit(bindparam("limit"))
     )
 
@@ -107,9 +110,8 @@ class CustomerRepository:
         """
         return await query.fetch_one(self.session, parameters)
 
-    async def email_taken(self, email_normalized: str, excluding: uuid.UUID | None = None) -> bool:
-        if excluding is None:
-            return bool(await self.session.scalar(_EMAIL_TAKEN, {"email": email_normalized}))
+    async def email_taken(self, email_normalized: str, excluding: uuid.UUID) -> bool:
+        """Whether a customer other than `excluding` has this e-mail (lower-cased)."""
         return bool(
             await self.session.scalar(
                 _EMAIL_TAKEN_BY_ANOTHER, {"email": email_normalized, "excluding": excluding}
@@ -122,10 +124,10 @@ class CustomerRepository:
         """The rows of a page query (`page_statement`), as plain rows."""
         return await query.fetch_all(self.session, parameters)
 
-    async def add(self, customer: Customer) -> Customer:
-        self.session.add(customer)
-        await self.session.flush()
-        return customer
+    async def insert(self, values: dict[str, Any]) -> Row[Any]:
+        """A new customer of these column values, as stored: with the columns' defaults
+        (id, version, timestamps). A taken e-mail raises `IntegrityError`."""
+        return (await self.session.execute(_INSERT, values)).one()
 
     async def update_if_version(
         self, customer_id: uuid.UUID, expected_version: int, values: dict[str, Any]

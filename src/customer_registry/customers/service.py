@@ -109,16 +109,14 @@ class CustomerService:
         if actor.data_source is not None:
             # A machine client's writes carry its source (R10), whatever the body says.
             data = data.model_copy(update={"source": actor.data_source})
-        if data.email and await self.customers.email_taken(data.email.lower()):
-            raise Conflict(EMAIL_TAKEN)
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}
         for name in CUSTOMER_FIELDS:
             values.update(columns_for(name, getattr(data, name)))
         values["relationship_started_on"] = data.relationship_started_on or utcnow().date()
-        customer = Customer(**values)
         try:
-            # No savepoint: a conflict ends the request, and its transaction with it.
-            await self.customers.add(customer)
+            # The e-mail's uniqueness is the table's to enforce, in the same statement. No
+            # savepoint: a conflict ends the request, and its transaction with it.
+            customer = await self.customers.insert(values)
         except IntegrityError as error:
             raise Conflict(EMAIL_TAKEN) from error
         await self.audit.record(
