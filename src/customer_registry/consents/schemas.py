@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pydantic import BaseModel, ConfigDict, Field
 
 from customer_registry.core.pagination import Page
+from customer_registry.core.trusted import trusted
 from customer_registry.core.validation import Text2000
 from customer_registry.models import (
     ActorType,
@@ -92,5 +93,4 @@ class ConsentSummary(BaseModel):
 
     @classmethod
     def of(cls, decisions: Mapping[Purpose, ConsentDecision]) -> ConsentSummary:
-        values = {purpose.value: decisions[purpose] for purpose in Purpose}
-        return cls.model_construct(None, **values)
+        return trusted(cls, {purpose.value: decisions[purpose] for purpose in Purpose})

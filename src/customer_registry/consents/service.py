@@ -38,6 +38,13 @@ CONSENT_ENTITY = "consent"
 _SUMMARY_COLUMNS = tuple((purpose, f"consent_{purpose.value}") for purpose in Purpose)
 
 
+@functools.lru_cache(maxsize=16)
+def _undecided(defaults: tuple[tuple[Purpose, ConsentDecision], ...]) -> ConsentSummary:
+    """The summary of a customer without any recorded decision, most customers': one
+    instance per set of defaults, which every response showing it shares (none changes it)."""
+    return ConsentSummary.of(dict(defaults))
+
+
 class ConsentStates:
     """The current consent state of customers: the one place every endpoint asks.
 
@@ -49,6 +56,7 @@ class ConsentStates:
     def __init__(self, session: AsyncSession, defaults: Mapping[Purpose, ConsentDecision]) -> None:
         self.ledger = ConsentRepository(session)
         self.defaults = dict(defaults)
+        self._defaults_key = tuple(self.defaults.items())
 
     @classmethod
     def from_settings(cls, session: AsyncSession, settings: Settings) -> ConsentStates:
@@ -98,6 +106,8 @@ class ConsentStates:
 
     def _summary(self, decided: Mapping[Purpose, str]) -> ConsentSummary:
         """Recorded decisions, and the defaults for the purposes without one."""
+        if not decided:
+            return _undecided(self._defaults_key)
         return ConsentSummary.of(
             {
                 purpose: ConsentDecision(decided[purpose])

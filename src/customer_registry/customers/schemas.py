@@ -9,6 +9,7 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
 from customer_registry.consents.schemas import ConsentSummary
+from customer_registry.core.trusted import trusted
 from customer_registry.core.validation import ExactBool, IsoDate, Text100, Text200
 from customer_registry.customers.validation import BusinessId, CountryCode, PhoneNumber, PostalCode
 from customer_registry.models import (
@@ -193,34 +194,39 @@ class CustomerRead(BaseModel):
 
     @classmethod
     def from_model(cls, customer: StoredCustomer, consents: ConsentSummary) -> CustomerRead:
-        return cls.model_construct(
-            id=customer.id,
-            type=CustomerType(customer.type),
-            first_name=customer.first_name,
-            last_name=customer.last_name,
-            organisation=organisation_of(customer),
-            email=customer.email,
-            phone=customer.phone,
-            address=address_of(customer),
-            language=Language(customer.language),
-            legal_basis=LegalBasis(customer.legal_basis),
-            source=DataSource(customer.source),
-            relationship_started_on=customer.relationship_started_on,
-            relationship_ended_on=customer.relationship_ended_on,
-            is_contact_person=customer.is_contact_person,
-            version=customer.version,
-            created_at=customer.created_at,
-            updated_at=customer.updated_at,
-            consents=consents,
-            restricted_at=customer.restricted_at,
+        """The customer as stored, which was valid when it was written: not validated again."""
+        return trusted(
+            cls,
+            {
+                "id": customer.id,
+                "type": CustomerType(customer.type),
+                "first_name": customer.first_name,
+                "last_name": customer.last_name,
+                "organisation": organisation_of(customer),
+                "email": customer.email,
+                "phone": customer.phone,
+                "address": address_of(customer),
+                "language": Language(customer.language),
+                "legal_basis": LegalBasis(customer.legal_basis),
+                "source": DataSource(customer.source),
+                "relationship_started_on": customer.relationship_started_on,
+                "relationship_ended_on": customer.relationship_ended_on,
+                "is_contact_person": customer.is_contact_person,
+                "version": customer.version,
+                "created_at": customer.created_at,
+                "updated_at": customer.updated_at,
+                "consents": consents,
+                "restricted_at": customer.restricted_at,
+            },
         )
 
 
 def organisation_of(customer: StoredCustomer) -> Organisation | None:
     if customer.organisation_name is None:
         return None
-    return Organisation.model_construct(
-        name=customer.organisation_name, business_id=customer.organisation_business_id
+    return trusted(
+        Organisation,
+        {"name": customer.organisation_name, "business_id": customer.organisation_business_id},
     )
 
 
@@ -232,11 +238,14 @@ def address_of(customer: StoredCustomer) -> Address | None:
         or customer.country is None
     ):
         return None
-    return Address.model_construct(
-        street=customer.street,
-        postal_code=customer.postal_code,
-        city=customer.city,
-        country=customer.country,
+    return trusted(
+        Address,
+        {
+            "street": customer.street,
+            "postal_code": customer.postal_code,
+            "city": customer.city,
+            "country": customer.country,
+        },
     )
 
 
