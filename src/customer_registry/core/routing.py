@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 
 class DocumentedRoute(APIRoute):
@@ -47,8 +48,28 @@ class DirectRoute(DocumentedRoute):
 
     handler: ClassVar[Handler]
 
+    def __init__(self, path: str, endpoint: Any, **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        self.app = _serving(type(self).handler)
+
     def get_route_handler(self) -> Handler:
         return type(self).handler
+
+
+def _serving(handler: Handler) -> ASGIApp:
+    """The ASGI application of a direct route: the handler's response, nothing around it.
+
+    FastAPI's own wrapping is for what the handler does not use: exit stacks for
+    dependencies with `yield`, and route-level exception handling, which the application's
+    exception middleware does with the same handlers. Request bodies are bounded by the
+    application's middleware.
+    """
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        response = await handler(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+    return app
 
 
 def served_by(handler: Handler) -> type[DirectRoute]:
