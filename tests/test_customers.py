@@ -224,7 +224,7 @@ class TestRead:
         assert response.status_code == 405
         assert response.headers["allow"] == "GET, PATCH"
 
-    @pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE"])
+    @pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE", "OPTIONS"])
     async def test_the_lookup_is_never_taken_for_an_id(
         self, client: httpx.AsyncClient, staff: Staff, method: str
     ) -> None:

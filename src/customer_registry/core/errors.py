@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
@@ -87,15 +87,6 @@ class Forbidden(RegistryError):
     status_code = 403
     code = "forbidden"
     title = "Forbidden"
-
-
-class MethodNotAllowed(RegistryError):
-    status_code = 405
-    code = "method-not-allowed"
-    title = "Method not allowed"
-
-    def __init__(self, detail: str | None, allow: Iterable[str]):
-        super().__init__(detail, headers={"Allow": ", ".join(allow)})
 
 
 class PreconditionFailed(RegistryError):

@@ -66,7 +66,8 @@ def route_template(scope: Scope) -> str:
     them would also explode the metrics' label space.
     """
     route = scope.get("route")
-    path = getattr(route, "path", None)
+    # The template as documented: without convertors (`{customer_id:not_lookup}`).
+    path = getattr(route, "path_format", None)
     return path if isinstance(path, str) and path else UNMATCHED_ROUTE
 
 

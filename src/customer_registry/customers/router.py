@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import TypeAdapter
+from starlette.convertors import Convertor, register_url_convertor
 
 from customer_registry.auth.dependencies import (
     CustomerReader,
@@ -18,7 +19,7 @@ from customer_registry.auth.dependencies import (
 from customer_registry.auth.principal import Permission
 from customer_registry.core.concurrency import etag, expected_version
 from customer_registry.core.database import request_session
-from customer_registry.core.errors import MethodNotAllowed, error_responses
+from customer_registry.core.errors import error_responses
 from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
 from customer_registry.core.routing import (
     RequestParameters,
@@ -43,6 +44,25 @@ from customer_registry.models import CustomerType
 from customer_registry.restrictions.policy import RestrictedReadPurpose
 
 router = documented_router(prefix="/api/v1/customers", tags=["customers"])
+
+
+class _NotLookup(Convertor[str]):
+    """A path segment other than `lookup`, which is `POST /api/v1/customers/lookup`'s: so
+    that `GET /api/v1/customers/lookup` is a 405 naming POST, not a read of a malformed id.
+    Any other segment is the route's to validate (422 for one that is no UUID)."""
+
+    regex = "(?!lookup$)[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("not_lookup", _NotLookup())
+# The id segment of the routes of one customer; documented as `{customer_id}`.
+CUSTOMER_ID = "{customer_id:not_lookup}"
 
 IfMatch = Annotated[
     str | None,
@@ -106,11 +126,6 @@ async def lookup_customer(
     customer = await service.lookup_by_email(query.email, actor)
     response.headers["ETag"] = etag(customer.version)
     return customer
-
-
-async def lookup_other_methods() -> None:
-    """Only POST looks a customer up; this keeps the other methods from the id routes."""
-    raise MethodNotAllowed("Only POST looks a customer up.", allow=["POST"])
 
 
 @router.get("", response_model=Page[CustomerRead], responses=error_responses(401, 403, 422))
@@ -198,17 +213,10 @@ def add_routes_matched_first(application: APIRouter) -> None:
 
     Called before any router is included, it is the first route tried, and it is matched
     in one step: a route of an included router is matched twice, once to pick the router
-    and once within it. The route is documented with the other customer routes. Only the
-    lookup's other methods come before it, so that `lookup` is never taken for an id.
+    and once within it. The route is documented with the other customer routes.
     """
     application.add_api_route(
-        f"{router.prefix}/lookup",
-        lookup_other_methods,
-        methods=["GET", "PUT", "PATCH", "DELETE"],
-        include_in_schema=False,
-    )
-    application.add_api_route(
-        f"{router.prefix}/{{customer_id}}",
+        f"{router.prefix}/{CUSTOMER_ID}",
         read_customer,
         methods=["GET"],
         response_model=CustomerRead,
@@ -219,7 +227,7 @@ def add_routes_matched_first(application: APIRouter) -> None:
 
 
 @router.patch(
-    "/{customer_id}",
+    f"/{CUSTOMER_ID}",
     response_model=CustomerRead,
     responses={
         200: {"headers": _ETAG_HEADER},
