@@ -44,8 +44,9 @@ class DriverRow:
         self.__dict__.update(record.items())
         self._mapping = record
 
+    # Declared so that a row's columns type as Any, as a SQLAlchemy row's do; Python calls
+    # it only for names that are not columns.
     def __getattr__(self, name: str) -> Any:
-        # Only for names that are not columns (a column is an attribute already).
         raise AttributeError(name)
 
 

@@ -57,6 +57,12 @@ _PAGE_FILTERS: dict[str, ColumnElement[bool]] = {
 }
 
 
+def one_statement(columns: Sequence[ColumnElement[Any]]) -> Select[Any]:
+    """The customer with the id `customer_id`, whatever its state: every column of the
+    table and `columns`."""
+    return select(*_CUSTOMERS.columns, *columns).where(_CUSTOMERS.c.id == bindparam("customer_id"))
+
+
 def page_statement(columns: Sequence[ColumnElement[Any]], filters: Iterable[str]) -> Select[Any]:
     """A page of customers who are neither restricted nor erased, in id order: every column
     of the table and `columns`, with the conditions named in `filters`.

@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Sequence
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import ColumnElement, String, Table, bindparam, select
+from sqlalchemy import ColumnElement, String, bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +32,7 @@ from customer_registry.core.pagination import Page, decode_uuid_cursor, encode_c
 from customer_registry.core.prepared import DriverStatement
 from customer_registry.customers.repository import (
     CustomerRepository,
+    one_statement,
     page_parameters,
     page_statement,
 )
@@ -71,12 +72,7 @@ def _columns_besides_the_table(*, check_token: bool) -> list[ColumnElement[Any]]
 @functools.cache
 def _read_query(*, check_token: bool) -> DriverStatement:
     """The read of one customer, built once."""
-    customers = cast(Table, Customer.__table__)
-    return DriverStatement(
-        select(*customers.columns, *_columns_besides_the_table(check_token=check_token)).where(
-            customers.c.id == bindparam("customer_id")
-        )
-    )
+    return DriverStatement(one_statement(_columns_besides_the_table(check_token=check_token)))
 
 
 @functools.cache
