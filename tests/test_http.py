@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -52,9 +54,11 @@ class TestProblemDetails:
 
 class TestRequestId:
     async def test_generated_when_absent(self, client: httpx.AsyncClient) -> None:
-        response = await client.get("/healthz")
+        responses = [await client.get("/healthz") for _ in range(3)]
 
-        assert len(response.headers["x-request-id"]) == 32
+        generated = {response.headers["x-request-id"] for response in responses}
+        assert len(generated) == 3
+        assert all(re.fullmatch(r"[0-9a-f]{32}", request_id) for request_id in generated)
 
     async def test_echoed_when_given_and_in_problems(self, client: httpx.AsyncClient) -> None:
         response = await client.get("/api/v1/customers", headers={"X-Request-ID": "abc-123"})

@@ -12,12 +12,13 @@ Other modules report what an operator should see with `log_event`:
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import traceback
 from functools import lru_cache
 from typing import Any
+
+from pydantic_core import to_json
 
 EVENT_LOGGER = "customer_registry.events"
 ACCESS_LOGGER = "customer_registry.access"
@@ -44,7 +45,8 @@ class JsonFormatter(logging.Formatter):
                 entry[name] = value
         if record.exc_info and record.exc_info[0] is not None:
             entry["exception"] = describe_exception(record.exc_info[1])
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        # Pydantic's serialiser: several times faster than `json.dumps` for a line per request.
+        return to_json(entry, fallback=str).decode()
 
 
 @lru_cache(maxsize=4)
@@ -67,6 +69,21 @@ def describe_exception(error: BaseException | None) -> dict[str, Any]:
         "type": type(error).__name__,
         "at": [f"{frame.filename}:{frame.lineno} in {frame.name}" for frame in frames[-8:]],
     }
+
+
+def log_request(level: int, fields: dict[str, Any]) -> None:
+    """The access log's line for one request: what `log(level, "request", extra=fields)` on
+    the access logger writes, without looking up the calling frame on every request (the
+    lines carry no source location)."""
+    if _access_logger.isEnabledFor(level):
+        record = logging.getLogRecordFactory()(
+            ACCESS_LOGGER, level, __file__, 0, "request", None, None, "log_request"
+        )
+        record.__dict__.update(fields)
+        _access_logger.handle(record)
+
+
+_access_logger = logging.getLogger(ACCESS_LOGGER)
 
 
 def log_event(event: str, level: int = logging.INFO, **fields: Any) -> None:

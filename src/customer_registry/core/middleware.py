@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import MutableHeaders
@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from customer_registry.core.errors import problem_response
-from customer_registry.core.logs import ACCESS_LOGGER
+from customer_registry.core.logs import log_request
 from customer_registry.core.metrics import observe_request
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -39,7 +39,7 @@ class RequestIdMiddleware:
                     request_id = candidate
                 break
         if request_id is None:
-            request_id = uuid.uuid4().hex
+            request_id = os.urandom(16).hex()  # 128 random bits, as a UUID4's hex has 122
         scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_with_request_id(message: Message) -> None:
@@ -55,8 +55,6 @@ QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 UNMATCHED_ROUTE = "<unmatched>"
 # Any other method a client invents is logged and counted as OTHER (bounded label values).
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-
-access_logger = logging.getLogger(ACCESS_LOGGER)
 
 
 def route_template(scope: Scope) -> str:
@@ -103,10 +101,9 @@ class RequestLogMiddleware:
             method = scope["method"] if scope["method"] in KNOWN_METHODS else "OTHER"
             observe_request(method, route, status, seconds)
             state = scope.get("state", {})
-            access_logger.log(
+            log_request(
                 logging.DEBUG if route in QUIET_ROUTES else logging.INFO,
-                "request",
-                extra={
+                {
                     "method": method,
                     "route": route,
                     "status": status,
