@@ -15,9 +15,11 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from customer_registry.core.database import PING_AFTER_IDLE_SECONDS
 from tests.conftest import PASSWORD, TEST_SECRET, Staff, customer_body, is_postgres
 from tests.helpers import audit_events, create_customer
 from tests.test_cli import BOOTSTRAP, serving
@@ -141,20 +143,7 @@ class TestLostDatabaseConnections:
         path = f"/api/v1/customers/{customer['id']}"
         assert (await client.get(path, headers=staff.headers)).status_code == 200
 
-        # What a database restart or failover does to the pool's connections.
-        name = database_url.rsplit("/", 1)[1]
-        engine = create_async_engine(database_url.rsplit("/", 1)[0] + "/postgres")
-        try:
-            async with engine.connect() as connection:
-                await connection.execute(
-                    text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = :name AND pid <> pg_backend_pid()"
-                    ),
-                    {"name": name},
-                )
-        finally:
-            await engine.dispose()
+        await cut_connections(database_url)
 
         # A request on a cut connection is refused with 503 and Retry-After (nothing was
         # done); the pool drops its connections, so the retry succeeds on a new one.
@@ -164,6 +153,78 @@ class TestLostDatabaseConnections:
             assert first.headers["Retry-After"] == "1"
             assert first.json()["type"].endswith("database-unavailable")
         assert [retry.status_code for retry in retries] == [200, 200]
+
+    async def test_a_connection_cut_while_idle_is_replaced_before_use(
+        self, client: httpx.AsyncClient, staff: Staff, database_url: str
+    ) -> None:
+        customer = await create_customer(client, staff.headers, customer_body())
+        path = f"/api/v1/customers/{customer['id']}"
+        assert (await client.get(path, headers=staff.headers)).status_code == 200
+
+        await anyio.sleep(PING_AFTER_IDLE_SECONDS + 0.2)
+        await cut_connections(database_url)
+
+        # Connections idle that long are pinged before use: the cut ones are replaced.
+        assert (await client.get(path, headers=staff.headers)).status_code == 200
+
+    async def test_the_engine_closes_the_connections_kept_between_requests(
+        self, app: FastAPI, client: httpx.AsyncClient, staff: Staff, database_url: str
+    ) -> None:
+        customer = await create_customer(client, staff.headers, customer_body())
+        path = f"/api/v1/customers/{customer['id']}"
+        await _sessions(app)  # the pool's first connections, made outside the requests
+        before = await backends(database_url)
+
+        async def read() -> None:
+            assert (await client.get(path, headers=staff.headers)).status_code == 200
+
+        async with anyio.create_task_group() as group:
+            for _ in range(6):
+                group.start_soon(read)
+        assert await backends(database_url) > before  # kept for the next requests
+
+        await app.state.engine.dispose()
+
+        # A closed connection's server process ends a moment later.
+        for _ in range(100):
+            if await backends(database_url) == 0:
+                break
+            await anyio.sleep(0.05)
+        assert await backends(database_url) == 0
+
+
+async def _sessions(app: FastAPI) -> None:
+    async with app.state.session_factory() as session:
+        await session.execute(text("SELECT 1"))
+
+
+async def _on_server(database_url: str, statement: str) -> int:
+    """`statement` run on the server's maintenance database, about `database_url`'s."""
+    name = database_url.rsplit("/", 1)[1]
+    engine = create_async_engine(database_url.rsplit("/", 1)[0] + "/postgres")
+    try:
+        async with engine.connect() as connection:
+            result = await connection.execute(text(statement), {"name": name})
+            return len(result.all())
+    finally:
+        await engine.dispose()
+
+
+async def cut_connections(database_url: str) -> None:
+    """What a database restart or failover does to the pool's connections."""
+    await _on_server(
+        database_url,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = :name AND pid <> pg_backend_pid()",
+    )
+
+
+async def backends(database_url: str) -> int:
+    """The connections open to the database."""
+    return await _on_server(
+        database_url,
+        "SELECT pid FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()",
+    )
 
 
 class TestIdempotencyAcrossWorkers:

@@ -71,7 +71,8 @@ LOGINS_THROTTLED = Counter(
 )
 DATABASE_CONNECTIONS_CHECKED_OUT = Gauge(
     "customer_registry_database_connections_checked_out",
-    "Database connections currently taken from the pool.",
+    "Database connections currently taken from the pool (in use, or kept for the next "
+    "request's statements: at most the pool's size per process).",
     multiprocess_mode="livesum",
 )
 DATABASE_POOL_SIZE = Gauge(
