@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import anyio
@@ -152,6 +153,89 @@ class TestCreate:
             "/api/v1/customers", params={"email": "kilpa@example.fi"}, headers=staff.headers
         )
         assert len(listed.json()["items"]) == 1
+
+
+class TestCreationRequests:
+    """Every form of a creation request is answered as FastAPI answers an endpoint's."""
+
+    async def test_json_with_a_charset_creates(
+        self, client: httpx.AsyncClient, staff: Staff
+    ) -> None:
+        response = await client.post(
+            "/api/v1/customers",
+            content=json.dumps(customer_body(first_name="Äyräpää")).encode(),
+            headers={**staff.headers, "content-type": "Application/JSON; charset=utf-8"},
+        )
+
+        assert response.status_code == 201, response.text
+        assert response.json()["first_name"] == "Äyräpää"
+
+    @pytest.mark.parametrize(
+        ("content", "content_type", "location"),
+        [
+            (None, "application/json", ["body"]),
+            (b"[]", "application/json", ["body"]),
+            (b'{"type": "private_person"', "application/json", ["body", 25]),
+            (b"\xff\xfe{}", "application/json", ["body", 0]),
+            (json.dumps(customer_body()).encode(), "text/plain", ["body"]),
+            (json.dumps(customer_body()).encode(), None, ["body"]),
+        ],
+    )
+    async def test_bodies_that_are_not_a_customer_are_422_naming_the_body(
+        self,
+        client: httpx.AsyncClient,
+        staff: Staff,
+        content: bytes | None,
+        content_type: str | None,
+        location: list[object],
+    ) -> None:
+        headers = dict(staff.headers)
+        if content_type is not None:
+            headers["content-type"] = content_type
+        response = await client.post("/api/v1/customers", content=content, headers=headers)
+
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [error["loc"] for error in response.json()["errors"]][:1] == [location]
+
+    @pytest.mark.parametrize("body", [customer_body(), {"type": "robot"}])
+    async def test_the_caller_is_checked_before_the_body(
+        self, client: httpx.AsyncClient, body: dict[str, object]
+    ) -> None:
+        response = await client.post("/api/v1/customers", json=body)
+
+        assert response.status_code == 401
+
+    @pytest.mark.parametrize("key", ["with space", "", "k" * 256, "ä"])
+    async def test_an_idempotency_key_of_another_form_is_422_and_creates_nothing(
+        self, client: httpx.AsyncClient, staff: Staff, admin: Staff, key: str
+    ) -> None:
+        response = await client.post(
+            "/api/v1/customers",
+            content=json.dumps(customer_body(email="avain@example.fi")).encode(),
+            headers={
+                **staff.headers,
+                "content-type": "application/json",
+                "idempotency-key": key.encode(),
+            },
+        )
+
+        assert response.status_code == 422, response.text
+        locations = [error["loc"] for error in response.json()["errors"]]
+        assert locations == [["header", "Idempotency-Key"]]
+        created = await audit_events(client, admin.headers, action="create")
+        assert [event for event in created if event["entity"] == "customer"] == []
+
+    async def test_the_longest_idempotency_key_is_admitted(
+        self, client: httpx.AsyncClient, staff: Staff
+    ) -> None:
+        headers, body = {**staff.headers, "idempotency-key": "k" * 255}, customer_body()
+        first = await client.post("/api/v1/customers", json=body, headers=headers)
+        again = await client.post("/api/v1/customers", json=body, headers=headers)
+
+        assert (first.status_code, again.status_code) == (201, 201)
+        assert again.json()["id"] == first.json()["id"]
+        assert again.headers["idempotent-replayed"] == "true"
 
 
 class TestRead:

@@ -269,7 +269,8 @@ CustomersReader = Annotated[Actor, Depends(require(Permission.customers_read))]
 CustomerReader = Annotated[
     Actor, Depends(require(Permission.customers_read, route_checks_revocation=True))
 ]
-CustomersWriter = Annotated[Actor, Depends(require(Permission.customers_write))]
+customers_writer = require(Permission.customers_write)
+CustomersWriter = Annotated[Actor, Depends(customers_writer)]
 CustomersLookup = Annotated[Actor, Depends(require(Permission.customers_lookup))]
 OrdersReader = Annotated[Actor, Depends(require(Permission.orders_read))]
 OrdersWriter = Annotated[Actor, Depends(require(Permission.orders_write))]

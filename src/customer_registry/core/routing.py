@@ -8,9 +8,10 @@ from typing import Any, ClassVar, TypeVar
 
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, request_response
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class DocumentedRoute(APIRoute):
@@ -41,35 +42,68 @@ class DirectRoute(DocumentedRoute):
     parameters, and validates and serialises its return value; on the hottest routes that
     is most of a request's cost. A direct route keeps its endpoint and what FastAPI derives
     from the endpoint's signature (the OpenAPI operation, path and methods), but `handler`
-    serves it: it reads the parameters (`RequestParameters`), does by hand what the
-    endpoint's dependencies do, calls the endpoint, and serialises its answer
-    (`model_response`). Errors raised there reach the application's handlers as usual.
+    serves it: it reads the parameters (`RequestParameters`) or the body (`json_body`),
+    does by hand what the endpoint's dependencies do, calls the endpoint, and serialises
+    its answer (`model_response`). Errors raised there reach the application's handlers as
+    usual. A request the handler `Declined` is served by FastAPI's own handling of the
+    endpoint instead, as any route's requests are.
     """
 
     handler: ClassVar[Handler]
 
     def __init__(self, path: str, endpoint: Any, **kwargs: Any) -> None:
         super().__init__(path, endpoint, **kwargs)
-        self.app = _serving(type(self).handler)
+        usual = request_response(APIRoute.get_route_handler(self))
+        self.app = _serving(type(self).handler, usual)
 
     def get_route_handler(self) -> Handler:
         return type(self).handler
 
 
-def _serving(handler: Handler) -> ASGIApp:
+class Declined(Exception):
+    """A direct route's handler leaves the request to FastAPI's handling of the endpoint.
+
+    For input that is not in its usual form (a body of another content type, or one that
+    does not validate), so that FastAPI answers it exactly as it answers any route, its
+    errors included. `body` is the request body, when the handler has read it.
+    """
+
+    def __init__(self, body: bytes | None = None) -> None:
+        super().__init__()
+        self.body = body
+
+
+def _serving(handler: Handler, usual: ASGIApp) -> ASGIApp:
     """The ASGI application of a direct route: the handler's response, nothing around it.
 
     FastAPI's own wrapping is for what the handler does not use: exit stacks for
     dependencies with `yield`, and route-level exception handling, which the application's
     exception middleware does with the same handlers. Request bodies are bounded by the
-    application's middleware.
+    application's middleware. A declined request goes to `usual`, with the body the
+    handler read given to it again.
     """
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        response = await handler(Request(scope, receive, send))
+        try:
+            response = await handler(Request(scope, receive, send))
+        except Declined as declined:
+            await usual(scope, _replaying(declined.body, receive), send)
+            return
         await response(scope, receive, send)
 
     return app
+
+
+def _replaying(body: bytes | None, receive: Receive) -> Receive:
+    """`receive` of a request whose body was read already: the body first, once."""
+    if body is None:
+        return receive
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replay() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replay
 
 
 def served_by(handler: Handler) -> type[DirectRoute]:
@@ -77,6 +111,29 @@ def served_by(handler: Handler) -> type[DirectRoute]:
     return type(
         f"DirectRoute_{handler.__name__}", (DirectRoute,), {"handler": staticmethod(handler)}
     )
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+async def json_body(request: Request, model: type[M]) -> M:
+    """The request's body as `model`, when it is JSON of the usual form.
+
+    That is `Content-Type: application/json` and a body that validates, parsed and
+    validated in one step by Pydantic. Any other body is `Declined`: FastAPI reads it then,
+    as it reads every body (other content types, invalid JSON, validation errors).
+    """
+    media_type = request.headers.get("content-type", "").partition(";")[0]
+    if media_type.strip().lower() != "application/json":
+        raise Declined
+    try:
+        body = await request.body()
+    except ClientDisconnect:
+        raise Declined from None  # FastAPI answers it as a body it could not read
+    try:
+        return model.model_validate_json(body)
+    except ValidationError:
+        raise Declined(body) from None
 
 
 T = TypeVar("T")

@@ -13,7 +13,9 @@ from customer_registry.auth.dependencies import (
     CustomerReader,
     CustomersLookup,
     CustomersWriter,
+    api_key_scheme,
     bearer_scheme,
+    customers_writer,
     staff_actor,
 )
 from customer_registry.auth.principal import Permission
@@ -22,8 +24,10 @@ from customer_registry.core.database import request_session
 from customer_registry.core.errors import error_responses
 from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
 from customer_registry.core.routing import (
+    Declined,
     RequestParameters,
     documented_router,
+    json_body,
     model_response,
     served_by,
 )
@@ -39,7 +43,11 @@ from customer_registry.customers.service import (
     fields_with_data,
     get_customer_service,
 )
-from customer_registry.idempotency.service import IdempotencyDep
+from customer_registry.idempotency.service import (
+    IdempotencyDep,
+    get_idempotency,
+    is_valid_key,
+)
 from customer_registry.models import CustomerType
 from customer_registry.restrictions.policy import RestrictedReadPurpose
 
@@ -75,12 +83,6 @@ IfMatch = Annotated[
 _ETAG_HEADER = {"ETag": {"description": "The customer's version.", "schema": {"type": "string"}}}
 
 
-@router.post(
-    "",
-    response_model=CustomerRead,
-    status_code=status.HTTP_201_CREATED,
-    responses={201: {"headers": _ETAG_HEADER}, **error_responses(401, 403, 409, 422)},
-)
 async def create_customer(
     data: CustomerCreate,
     response: Response,
@@ -208,13 +210,48 @@ async def serve_read_customer(request: Request) -> Response:
     return model_response(customer, headers)
 
 
-def add_routes_matched_first(application: APIRouter) -> None:
-    """Register `GET /api/v1/customers/{customer_id}` on the application's own router.
+async def serve_create_customer(request: Request) -> Response:
+    """`create_customer` for every request with a JSON body that validates: the creations
+    of the web shop and of staff.
 
-    Called before any router is included, it is the first route tried, and it is matched
-    in one step: a route of an included router is matched twice, once to pick the router
-    and once within it. The route is documented with the other customer routes.
+    Its dependencies resolved by hand, in FastAPI's order: the session, the caller (401,
+    403), the Idempotency-Key. A body or a key that FastAPI would refuse (422) is left to
+    FastAPI's own handling of the endpoint (`Declined`), which answers it as usual.
     """
+    key = request.headers.get("idempotency-key")
+    if key is not None and not is_valid_key(key):
+        raise Declined
+    data = await json_body(request, CustomerCreate)
+    async with request_session(request) as session:
+        service = await get_customer_service(request, session)
+        actor = await customers_writer(
+            request, session, await bearer_scheme(request), await api_key_scheme(request)
+        )
+        idempotency = await get_idempotency(request, session, key)
+        headers = Response()
+        answer = await create_customer(data, headers, service, actor, idempotency)
+    if isinstance(answer, Response):
+        return answer
+    return model_response(answer, headers, status.HTTP_201_CREATED)
+
+
+def add_routes_matched_first(application: APIRouter) -> None:
+    """Register the creation and the read of a customer on the application's own router.
+
+    Called before any router is included, they are the first routes tried, and each is
+    matched in one step: a route of an included router is matched twice, once to pick the
+    router and once within it. They are documented with the other customer routes.
+    """
+    application.add_api_route(
+        router.prefix,
+        create_customer,
+        methods=["POST"],
+        response_model=CustomerRead,
+        status_code=status.HTTP_201_CREATED,
+        responses={201: {"headers": _ETAG_HEADER}, **error_responses(401, 403, 409, 422)},
+        tags=list(router.tags),
+        route_class_override=served_by(serve_create_customer),
+    )
     application.add_api_route(
         f"{router.prefix}/{CUSTOMER_ID}",
         read_customer,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
@@ -147,6 +148,17 @@ class Idempotency:
         )
 
 
+# An Idempotency-Key is 1 to 255 visible ASCII characters.
+KEY_MAX_LENGTH = 255
+_KEY_CHARACTERS = r"[\x21-\x7e]"
+_KEY = re.compile(f"{_KEY_CHARACTERS}+")
+
+
+def is_valid_key(value: str) -> bool:
+    """Whether `get_idempotency` admits `value` as the header (otherwise its 422)."""
+    return len(value) <= KEY_MAX_LENGTH and _KEY.fullmatch(value) is not None
+
+
 async def get_idempotency(
     request: Request,
     session: SessionDep,
@@ -155,8 +167,8 @@ async def get_idempotency(
         Header(
             alias="Idempotency-Key",
             min_length=1,
-            max_length=255,
-            pattern=r"^[\x21-\x7e]+$",
+            max_length=KEY_MAX_LENGTH,
+            pattern=f"^{_KEY_CHARACTERS}+$",
             description="A unique key per intended operation (e.g. a UUID). A retry with the "
             "same key and body returns the first response and creates nothing; the same key "
             "with another body is a 422. Kept at least 24 hours.",
