@@ -161,9 +161,10 @@ async def commit_each_statement(session: AsyncSession) -> None:
     # The pool's connection itself, without a SQLAlchemy Connection around it: its
     # statements go to the driver (`customer_registry.core.prepared`), which starts no
     # transaction of its own, so each statement commits by itself.
-    pooled = await _kept_connections(bind).take() or await bind.raw_connection()
+    kept = _kept_connections(bind)
+    pooled = await kept.take() or await bind.raw_connection()
     session.info[_STATEMENT_CONNECTION] = StatementConnection(
-        bind, pooled, pooled.driver_connection
+        bind, pooled, pooled.driver_connection, kept
     )
 
 
@@ -174,10 +175,11 @@ class StatementConnection:
     engine: AsyncEngine
     pooled: PoolProxiedConnection
     driver: Any
+    kept: _KeptConnections
 
     async def release(self) -> None:
         """Give the connection back: kept for the next request's statements, or to the pool."""
-        if not _kept_connections(self.engine).keep(self.pooled):
+        if not self.kept.keep(self.pooled):
             await greenlet_spawn(self.pooled.close)
 
     async def invalidate(self, error: BaseException) -> None:
