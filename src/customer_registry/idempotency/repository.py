@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Executable, Table, delete, select, update
+from sqlalchemy import CursorResult, Executable, Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +15,21 @@ from customer_registry.models import IdempotencyKey
 # Writes go to the table on the session's connection (in its transaction): plain
 # statements, without the ORM's bulk machinery, as no key row is held as an object then.
 _TABLE = cast(Table, IdempotencyKey.__table__)
+
+# Built once: a statement made on every request costs more to build than to run. The
+# values of a claim and a completion are the execution's parameters.
+_CLAIM = {
+    name: insert(_TABLE)
+    .on_conflict_do_nothing(index_elements=["principal", "key"])
+    .returning(_TABLE.c.id)
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+_COMPLETE = update(_TABLE).where(_TABLE.c.id == bindparam("row_id"))
+_EXPIRED = _TABLE.c.created_at < bindparam("cutoff")
+_DELETE_EXPIRED = delete(_TABLE).where(_EXPIRED)
+_DELETE_EXPIRED_KEY = delete(_TABLE).where(
+    _EXPIRED, _TABLE.c.principal == bindparam("principal"), _TABLE.c.key == bindparam("key")
+)
 
 
 class IdempotencyKeyRepository:
@@ -27,15 +43,8 @@ class IdempotencyKeyRepository:
         claims exactly one inserts. On PostgreSQL the other waits for the first transaction
         and then sees its committed row.
         """
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = (
-            insert(_TABLE)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["principal", "key"])
-            .returning(_TABLE.c.id)
-        )
-        claimed: int | None = (await self._execute(statement)).scalar_one_or_none()
+        statement = _CLAIM[self.session.get_bind().dialect.name]
+        claimed: int | None = (await self._execute(statement, values)).scalar_one_or_none()
         return claimed
 
     async def get(self, principal: str, key: str) -> IdempotencyKey | None:
@@ -46,19 +55,24 @@ class IdempotencyKeyRepository:
         )
 
     async def complete(self, row_id: int, values: dict[str, Any]) -> None:
-        await self._execute(update(_TABLE).where(_TABLE.c.id == row_id).values(**values))
+        await self._execute(_COMPLETE, {**values, "row_id": row_id})
 
     async def delete_created_before(
         self, cutoff: dt.datetime, *, principal: str | None = None, key: str | None = None
     ) -> int:
-        """Forget keys older than `cutoff` (one caller's key, or all of them)."""
-        statement = delete(_TABLE).where(_TABLE.c.created_at < cutoff)
-        if principal is not None:
-            statement = statement.where(_TABLE.c.principal == principal)
-        if key is not None:
-            statement = statement.where(_TABLE.c.key == key)
-        return int((await self._execute(statement)).rowcount or 0)
+        """Forget keys older than `cutoff`: one caller's key, or (neither given) all."""
+        if principal is None and key is None:
+            result = await self._execute(_DELETE_EXPIRED, {"cutoff": cutoff})
+        elif principal is not None and key is not None:
+            result = await self._execute(
+                _DELETE_EXPIRED_KEY, {"cutoff": cutoff, "principal": principal, "key": key}
+            )
+        else:
+            raise ValueError("a caller's key is named by both its principal and the key")
+        return int(result.rowcount or 0)
 
-    async def _execute(self, statement: Executable) -> CursorResult[Any]:
+    async def _execute(
+        self, statement: Executable, parameters: Mapping[str, Any]
+    ) -> CursorResult[Any]:
         connection = await self.session.connection()
-        return await connection.execute(statement)
+        return await connection.execute(statement, parameters)

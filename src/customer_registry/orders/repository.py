@@ -7,13 +7,25 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, exists, insert, select, tuple_, update
+from sqlalchemy import Table, bindparam, exists, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from customer_registry.models import Customer, InvoiceStatusChange, Order
 
 _INVOICE_STATUS_CHANGES = cast(Table, InvoiceStatusChange.__table__)
+
+# The checks before an order is created, built once (with and without an invoice number):
+# whether the customer exists, and whether the order's numbers are taken.
+_CUSTOMER_EXISTS = exists().where(Customer.id == bindparam("customer_id"))
+_NUMBER_TAKEN = exists().where(Order.number == bindparam("number"))
+_CREATION_CHECKS = {
+    False: select(_CUSTOMER_EXISTS, _NUMBER_TAKEN),
+    True: select(
+        _CUSTOMER_EXISTS,
+        _NUMBER_TAKEN | exists().where(Order.invoice_number == bindparam("invoice_number")),
+    ),
+}
 
 
 class OrderRepository:
@@ -86,12 +98,10 @@ class OrderRepository:
     ) -> tuple[bool, bool]:
         """Whether the customer exists, and whether the order or invoice number is taken
         already, in one query."""
-        numbers_taken: ColumnElement[bool] = exists().where(Order.number == number)
-        if invoice_number is not None:
-            numbers_taken = numbers_taken | exists().where(Order.invoice_number == invoice_number)
         row = (
             await self.session.execute(
-                select(exists().where(Customer.id == customer_id), numbers_taken)
+                _CREATION_CHECKS[invoice_number is not None],
+                {"customer_id": customer_id, "number": number, "invoice_number": invoice_number},
             )
         ).one()
         return bool(row[0]), bool(row[1])

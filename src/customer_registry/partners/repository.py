@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.core.prepared import insert_row
@@ -15,6 +15,21 @@ from customer_registry.models import ApiKey, Disclosure, Recipient
 
 # Built once, on the table (no ORM bulk machinery), for a row as `DisclosureLog` makes it.
 _INSERT_DISCLOSURES = insert_row(cast(Table, Disclosure.__table__))
+# A key's lookup on every request of a machine client, and its use recorded, built once.
+_KEY_WITH_RECIPIENT = (
+    select(ApiKey, Recipient)
+    .join(Recipient, Recipient.id == ApiKey.recipient_id)
+    .where(ApiKey.prefix == bindparam("prefix"))
+)
+_TOUCH_KEY = (
+    update(ApiKey)
+    .where(
+        ApiKey.id == bindparam("key_id"),
+        or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < bindparam("stale_before")),
+    )
+    .values(last_used_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
 
 
 class RecipientRepository:
@@ -57,13 +72,7 @@ class ApiKeyRepository:
 
     async def get_with_recipient(self, prefix: str) -> tuple[ApiKey, Recipient] | None:
         """The key with this public prefix and its recipient, in one query."""
-        row = (
-            await self.session.execute(
-                select(ApiKey, Recipient)
-                .join(Recipient, Recipient.id == ApiKey.recipient_id)
-                .where(ApiKey.prefix == prefix)
-            )
-        ).first()
+        row = (await self.session.execute(_KEY_WITH_RECIPIENT, {"prefix": prefix})).first()
         return None if row is None else (row[0], row[1])
 
     async def list_for(
@@ -90,13 +99,7 @@ class ApiKeyRepository:
         The condition keeps this to one write per key per interval, however busy the key.
         """
         await self.session.execute(
-            update(ApiKey)
-            .where(
-                ApiKey.id == key_id,
-                or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < stale_before),
-            )
-            .values(last_used_at=now)
-            .execution_options(synchronize_session=False)
+            _TOUCH_KEY, {"key_id": key_id, "now": now, "stale_before": stale_before}
         )
 
 
