@@ -135,14 +135,19 @@ class TestAuditAcrossWorkers:
             assert (await second.get("/api/v1/users/me", headers=staff)).status_code == 401
 
 
+@pytest.fixture
+async def path(client: httpx.AsyncClient, staff: Staff) -> str:
+    """A customer's path, read once: the pool has connections."""
+    customer = await create_customer(client, staff.headers, customer_body())
+    path = f"/api/v1/customers/{customer['id']}"
+    assert (await client.get(path, headers=staff.headers)).status_code == 200
+    return path
+
+
 class TestLostDatabaseConnections:
     async def test_a_worker_recovers_when_its_connections_are_cut(
-        self, client: httpx.AsyncClient, staff: Staff, database_url: str
+        self, client: httpx.AsyncClient, staff: Staff, database_url: str, path: str
     ) -> None:
-        customer = await create_customer(client, staff.headers, customer_body())
-        path = f"/api/v1/customers/{customer['id']}"
-        assert (await client.get(path, headers=staff.headers)).status_code == 200
-
         await cut_connections(database_url)
 
         # A request on a cut connection is refused with 503 and Retry-After (nothing was
@@ -155,12 +160,8 @@ class TestLostDatabaseConnections:
         assert [retry.status_code for retry in retries] == [200, 200]
 
     async def test_a_connection_cut_while_idle_is_replaced_before_use(
-        self, client: httpx.AsyncClient, staff: Staff, database_url: str
+        self, client: httpx.AsyncClient, staff: Staff, database_url: str, path: str
     ) -> None:
-        customer = await create_customer(client, staff.headers, customer_body())
-        path = f"/api/v1/customers/{customer['id']}"
-        assert (await client.get(path, headers=staff.headers)).status_code == 200
-
         await anyio.sleep(PING_AFTER_IDLE_SECONDS + 0.2)
         await cut_connections(database_url)
 
@@ -168,10 +169,13 @@ class TestLostDatabaseConnections:
         assert (await client.get(path, headers=staff.headers)).status_code == 200
 
     async def test_the_engine_closes_the_connections_kept_between_requests(
-        self, app: FastAPI, client: httpx.AsyncClient, staff: Staff, database_url: str
+        self,
+        app: FastAPI,
+        client: httpx.AsyncClient,
+        staff: Staff,
+        database_url: str,
+        path: str,
     ) -> None:
-        customer = await create_customer(client, staff.headers, customer_body())
-        path = f"/api/v1/customers/{customer['id']}"
         await _sessions(app)  # the pool's first connections, made outside the requests
         before = await backends(database_url)
 
