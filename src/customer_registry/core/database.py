@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 import weakref
 from collections.abc import AsyncIterator
@@ -209,7 +208,6 @@ class _KeptConnections:
     kept connections. They count as checked out in the pool's gauge.
     """
 
-    loop: asyncio.AbstractEventLoop
     limit: int
     idle: list[tuple[PoolProxiedConnection, float]] = field(default_factory=list)
 
@@ -225,11 +223,9 @@ class _KeptConnections:
             except Exception as error:
                 await greenlet_spawn(pooled.invalidate, error)
                 continue
-            except BaseException:
-                # Cancelled during the ping: the connection's state is unknown. Closed
-                # now, it fails the next ping and is invalidated then.
-                driver.terminate()
-                self.idle.append((pooled, 0.0))
+            except BaseException as error:
+                # Cancelled during the ping: the connection's state is unknown.
+                await greenlet_spawn(pooled.invalidate, error)
                 raise
             return pooled
         return None
@@ -239,7 +235,6 @@ class _KeptConnections:
         driver: Any = pooled.driver_connection
         if (
             len(self.idle) >= self.limit
-            or asyncio.get_running_loop() is not self.loop
             or not pooled.is_valid
             or driver.is_closed()
             or driver.is_in_transaction()
@@ -253,17 +248,16 @@ _KEPT: weakref.WeakKeyDictionary[Engine, _KeptConnections] = weakref.WeakKeyDict
 
 
 def _kept_connections(engine: AsyncEngine) -> _KeptConnections:
-    """The engine's kept statement connections in the running event loop."""
+    """The engine's kept statement connections (an engine, as its pool, serves one event
+    loop)."""
     sync_engine = engine.sync_engine
-    loop = asyncio.get_running_loop()
     kept = _KEPT.get(sync_engine)
-    if kept is None or kept.loop is not loop:
-        if kept is None:
-            event.listen(sync_engine, "engine_disposed", _close_kept_connections)
+    if kept is None:
+        event.listen(sync_engine, "engine_disposed", _close_kept_connections)
         pool = sync_engine.pool
         # Only a pool that keeps connections itself; one that does not is meant not to.
         limit = pool.size() if isinstance(pool, QueuePool) else 0
-        kept = _KEPT[sync_engine] = _KeptConnections(loop, limit)
+        kept = _KEPT[sync_engine] = _KeptConnections(limit)
     return kept
 
 
