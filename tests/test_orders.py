@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import update
 
-from tests.conftest import Staff, customer_body
+from customer_registry.models import IdempotencyKey
+from customer_registry.models.base import utcnow
+from tests.conftest import TEST_SECRET, Staff, customer_body
 from tests.helpers import audit_events, create_customer, create_order, order_body
+from tests.test_cli import run
 
 pytestmark = pytest.mark.anyio
 
@@ -380,6 +387,12 @@ class TestAudit:
         assert "Kahvi" not in str(events)
 
 
+async def _age_keys(app: FastAPI, age: dt.timedelta) -> None:
+    """Make every idempotency key so far `age` old."""
+    async with app.state.session_factory() as session, session.begin():
+        await session.execute(update(IdempotencyKey).values(created_at=utcnow() - age))
+
+
 class TestIdempotency:
     async def test_retry_replays_the_first_response_and_creates_nothing(
         self, client: httpx.AsyncClient, staff: Staff, customer: dict[str, Any]
@@ -400,6 +413,58 @@ class TestIdempotency:
             f"/api/v1/customers/{customer['id']}/orders", headers=staff.headers
         )
         assert [order["id"] for order in listed.json()["items"]] == [first.json()["id"]]
+
+    async def test_a_key_older_than_a_day_is_forgotten(
+        self, app: FastAPI, client: httpx.AsyncClient, staff: Staff, customer: dict[str, Any]
+    ) -> None:
+        headers = {**staff.headers, "Idempotency-Key": "order-yesterday"}
+        first = await client.post(
+            "/api/v1/orders", json=order_body(customer["id"]), headers=headers
+        )
+        await _age_keys(app, dt.timedelta(hours=24, minutes=1))
+
+        # Another body with the key: a new order, not a reused key (422).
+        again = await client.post(
+            "/api/v1/orders", json=order_body(customer["id"]), headers=headers
+        )
+
+        assert (first.status_code, again.status_code) == (201, 201)
+        assert again.json()["id"] != first.json()["id"]
+        assert "idempotent-replayed" not in again.headers
+
+    async def test_the_purge_command_deletes_keys_older_than_a_day(
+        self,
+        app: FastAPI,
+        client: httpx.AsyncClient,
+        staff: Staff,
+        customer: dict[str, Any],
+        database_url: str,
+        tmp_path: Path,
+    ) -> None:
+        for key in ("old-1", "old-2"):
+            headers = {**staff.headers, "Idempotency-Key": key}
+            body = order_body(customer["id"])
+            assert (await client.post("/api/v1/orders", json=body, headers=headers)).is_success
+        await _age_keys(app, dt.timedelta(hours=25))
+        recent = {**staff.headers, "Idempotency-Key": "recent"}
+        body = order_body(customer["id"])
+        first = await client.post("/api/v1/orders", json=body, headers=recent)
+
+        purged = await anyio.to_thread.run_sync(
+            lambda: run(
+                ["purge-idempotency-keys"],
+                tmp_path,
+                database_url=database_url,
+                secret_key=TEST_SECRET,
+            )
+        )
+
+        assert purged.returncode == 0, purged.stderr
+        assert purged.stdout.strip() == "deleted 2 idempotency keys older than 24 hours"
+        # The recent key still answers its retry with the first response.
+        retry = await client.post("/api/v1/orders", json=body, headers=recent)
+        assert retry.headers["idempotent-replayed"] == "true"
+        assert retry.json()["id"] == first.json()["id"]
 
     async def test_same_key_with_another_body_is_422(
         self, client: httpx.AsyncClient, staff: Staff, customer: dict[str, Any]

@@ -57,19 +57,15 @@ class IdempotencyKeyRepository:
     async def complete(self, row_id: int, values: dict[str, Any]) -> None:
         await self._execute(_COMPLETE, {**values, "row_id": row_id})
 
-    async def delete_created_before(
-        self, cutoff: dt.datetime, *, principal: str | None = None, key: str | None = None
-    ) -> int:
-        """Forget keys older than `cutoff`: one caller's key, or (neither given) all."""
-        if principal is None and key is None:
-            result = await self._execute(_DELETE_EXPIRED, {"cutoff": cutoff})
-        elif principal is not None and key is not None:
-            result = await self._execute(
-                _DELETE_EXPIRED_KEY, {"cutoff": cutoff, "principal": principal, "key": key}
-            )
-        else:
-            raise ValueError("a caller's key is named by both its principal and the key")
-        return int(result.rowcount or 0)
+    async def delete_created_before(self, cutoff: dt.datetime) -> int:
+        """Forget every key older than `cutoff`; the number forgotten."""
+        return int((await self._execute(_DELETE_EXPIRED, {"cutoff": cutoff})).rowcount or 0)
+
+    async def delete_if_created_before(self, cutoff: dt.datetime, principal: str, key: str) -> None:
+        """Forget one caller's key if it is older than `cutoff`."""
+        await self._execute(
+            _DELETE_EXPIRED_KEY, {"cutoff": cutoff, "principal": principal, "key": key}
+        )
 
     async def _execute(
         self, statement: Executable, parameters: Mapping[str, Any]

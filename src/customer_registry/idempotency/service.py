@@ -79,7 +79,7 @@ class Idempotency:
         )
         request_hash = hashlib.sha256(canonical.encode()).hexdigest()
         now = utcnow()
-        await self.keys.delete_created_before(now - RETENTION, principal=principal, key=self.key)
+        await self.keys.delete_if_created_before(now - RETENTION, principal, self.key)
         self._claimed = await self.keys.claim(
             {
                 "principal": principal,
