@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -45,6 +46,14 @@ def _undecided(defaults: tuple[tuple[Purpose, ConsentDecision], ...]) -> Consent
     return ConsentSummary.of(dict(defaults))
 
 
+@functools.lru_cache(maxsize=16)
+def _configured_defaults(
+    overrides: tuple[tuple[Purpose, ConsentDecision], ...],
+) -> Mapping[Purpose, ConsentDecision]:
+    """The default of every purpose with these overrides (configured ones), read-only."""
+    return MappingProxyType(effective_defaults(dict(overrides)))
+
+
 class ConsentStates:
     """The current consent state of customers: the one place every endpoint asks.
 
@@ -55,12 +64,16 @@ class ConsentStates:
 
     def __init__(self, session: AsyncSession, defaults: Mapping[Purpose, ConsentDecision]) -> None:
         self.ledger = ConsentRepository(session)
-        self.defaults = dict(defaults)
-        self._defaults_key = tuple(self.defaults.items())
+        # Read-only, as the configured defaults are shared by every request's states.
+        self.defaults: Mapping[Purpose, ConsentDecision] = (
+            defaults if isinstance(defaults, MappingProxyType) else MappingProxyType(dict(defaults))
+        )
+        self._defaults_key = tuple(defaults.items())
 
     @classmethod
     def from_settings(cls, session: AsyncSession, settings: Settings) -> ConsentStates:
-        return cls(session, effective_defaults(settings.consent_defaults))
+        # Made for every request that shows a customer: the defaults are worked out once.
+        return cls(session, _configured_defaults(tuple(settings.consent_defaults.items())))
 
     async def decisions(
         self, customer_ids: Sequence[uuid.UUID]

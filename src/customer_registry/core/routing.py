@@ -154,6 +154,8 @@ class RequestParameters:
 
     def query(self, name: str, adapter: TypeAdapter[T]) -> T | None:
         """The parameter, or None when the request has none."""
+        if not self.request.scope["query_string"]:
+            return None  # most requests: without parsing an empty query string
         value = self.request.query_params.get(name)
         return None if value is None else self._validated("query", name, adapter, value)
 
