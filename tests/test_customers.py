@@ -284,6 +284,43 @@ class TestRead:
         assert response.status_code == 404
         assert response.json()["type"].endswith("/not-found")
 
+    async def test_concurrent_reads_each_answer_their_own_customer(
+        self, client: httpx.AsyncClient, staff: Staff, admin: Staff
+    ) -> None:
+        # Requests take over the sessions and connections of requests that ended: none may
+        # answer with, or audit, another request's customer, whatever came before it.
+        ids = [
+            (await create_customer(client, staff.headers, customer_body()))["id"] for _ in range(4)
+        ]
+        unknown = str(uuid.uuid4())
+        targets = [*ids, unknown, "not-an-id"] * 6
+        responses: dict[int, httpx.Response] = {}
+
+        async def read(index: int, target: str) -> None:
+            responses[index] = await client.get(
+                f"/api/v1/customers/{target}", headers=staff.headers
+            )
+
+        async with anyio.create_task_group() as group:
+            for index, target in enumerate(targets):
+                group.start_soon(read, index, target)
+
+        for index, target in enumerate(targets):
+            response = responses[index]
+            if target == unknown:
+                assert response.status_code == 404
+            elif target == "not-an-id":
+                assert response.status_code == 422
+            else:
+                assert response.status_code == 200
+                assert response.json()["id"] == target
+        for customer_id in ids:
+            reads = await audit_events(
+                client, admin.headers, action="read", customer_id=customer_id
+            )
+            assert len(reads) == 6
+            assert {event["actor_id"] for event in reads} == {staff.id}
+
     async def test_malformed_id(self, client: httpx.AsyncClient, staff: Staff) -> None:
         response = await client.get("/api/v1/customers/kerttu-123", headers=staff.headers)
 
