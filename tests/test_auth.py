@@ -286,6 +286,24 @@ class TestLogout:
         assert still.status_code == 200
         assert len(still.json()["items"]) == 1
 
+    @pytest.mark.parametrize("idempotency_key", [None, "after-logout-1"])
+    async def test_a_logged_out_token_creates_no_customer(
+        self, client: httpx.AsyncClient, staff: Staff, admin: Staff, idempotency_key: str | None
+    ) -> None:
+        await client.post("/api/v1/auth/logout", headers=staff.headers)
+        body = customer_body()
+        headers = dict(staff.headers)
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+
+        response = await client.post("/api/v1/customers", json=body, headers=headers)
+
+        # Nothing is written: no creation in the audit, and the e-mail address is free.
+        assert response.status_code == 401
+        assert await audit_events(client, admin.headers, actor_id=staff.id, action="create") == []
+        created = await client.post("/api/v1/customers", json=body, headers=admin.headers)
+        assert created.status_code == 201
+
     async def test_logout_needs_a_token(self, client: httpx.AsyncClient) -> None:
         assert (await client.post("/api/v1/auth/logout")).status_code == 401
 

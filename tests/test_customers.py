@@ -425,6 +425,24 @@ class TestList:
 
         assert response.status_code == 422
 
+    async def test_invalid_parameters_are_reported_together_after_the_credentials(
+        self, client: httpx.AsyncClient, staff: Staff
+    ) -> None:
+        params = {"q": "", "type": "robot", "cursor": "not a cursor", "limit": "0"}
+
+        anonymous = await client.get("/api/v1/customers", params=params)
+        response = await client.get("/api/v1/customers", params=params, headers=staff.headers)
+
+        assert anonymous.status_code == 401
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [(error["loc"], error["type"]) for error in response.json()["errors"]] == [
+            (["query", "q"], "string_too_short"),
+            (["query", "type"], "enum"),
+            (["query", "cursor"], "string_pattern_mismatch"),
+            (["query", "limit"], "greater_than_equal"),
+        ]
+
     async def test_limit_200_is_allowed(self, client: httpx.AsyncClient, staff: Staff) -> None:
         response = await client.get(
             "/api/v1/customers", params={"limit": 200}, headers=staff.headers

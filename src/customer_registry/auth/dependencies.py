@@ -140,13 +140,46 @@ async def get_principal(
     api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Principal:
     """The authenticated caller, staff or machine client; 401 for anything else."""
+    return await _principal(request, session, token, api_key)
+
+
+async def _principal(
+    request: Request,
+    session: AsyncSession,
+    token: str | None,
+    api_key: str | None,
+    *,
+    check_revocation: bool = True,
+) -> Principal:
     if token is not None and api_key is not None:
         raise Unauthorized("Send either a bearer token or an API key, not both.")
     if token is not None:
-        return await _principal_from_token(request, session, token)
+        return await _principal_from_token(
+            request, session, token, check_revocation=check_revocation
+        )
     if api_key is not None:
         return await _principal_from_api_key(request, session, api_key)
     raise Unauthorized(INVALID_CREDENTIALS)
+
+
+async def caller_actor(
+    request: Request,
+    session: AsyncSession,
+    token: str | None,
+    api_key: str | None,
+    permission: Permission,
+    *,
+    route_checks_revocation: bool = False,
+) -> Actor:
+    """The caller, staff or machine client, if it holds `permission`, as an Actor.
+
+    With `route_checks_revocation`, the route checks a token's logout itself, in its first
+    statement (`customer_registry.auth.revocation`).
+    """
+    principal = await _principal(
+        request, session, token, api_key, check_revocation=not route_checks_revocation
+    )
+    return _checked(request, principal, permission)
 
 
 async def get_staff_principal(
@@ -221,8 +254,7 @@ def require(
         token: Annotated[str | None, Depends(bearer_scheme)],
         api_key: Annotated[str | None, Depends(api_key_scheme)],
     ) -> Actor:
-        principal = await get_principal(request, session, token, api_key)
-        return _checked(request, principal, permission)
+        return await caller_actor(request, session, token, api_key, permission)
 
     async def staff_only(
         request: Request,
@@ -269,8 +301,7 @@ CustomersReader = Annotated[Actor, Depends(require(Permission.customers_read))]
 CustomerReader = Annotated[
     Actor, Depends(require(Permission.customers_read, route_checks_revocation=True))
 ]
-customers_writer = require(Permission.customers_write)
-CustomersWriter = Annotated[Actor, Depends(customers_writer)]
+CustomersWriter = Annotated[Actor, Depends(require(Permission.customers_write))]
 CustomersLookup = Annotated[Actor, Depends(require(Permission.customers_lookup))]
 OrdersReader = Annotated[Actor, Depends(require(Permission.orders_read))]
 OrdersWriter = Annotated[Actor, Depends(require(Permission.orders_write))]

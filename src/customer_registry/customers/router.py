@@ -6,6 +6,8 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi.dependencies.utils import request_params_to_args
+from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
 from starlette.convertors import Convertor, register_url_convertor
 
@@ -15,7 +17,7 @@ from customer_registry.auth.dependencies import (
     CustomersWriter,
     api_key_scheme,
     bearer_scheme,
-    customers_writer,
+    caller_actor,
     staff_actor,
 )
 from customer_registry.auth.principal import Permission
@@ -130,7 +132,6 @@ async def lookup_customer(
     return customer
 
 
-@router.get("", response_model=Page[CustomerRead], responses=error_responses(401, 403, 422))
 async def list_customers(
     service: CustomerServiceDep,
     actor: CustomerReader,
@@ -210,6 +211,32 @@ async def serve_read_customer(request: Request) -> Response:
     return model_response(customer, headers)
 
 
+async def serve_list_customers(request: Request) -> Response:
+    """`list_customers` for every request whose query parameters are valid: the searches of
+    staff.
+
+    The parameters are read as FastAPI reads the endpoint's, and any invalid one leaves the
+    request to FastAPI's own handling (`Declined`), which answers it after the caller's
+    checks, as usual. Otherwise its dependencies resolved by hand, in FastAPI's order: the
+    session, then the caller (401, 403).
+    """
+    route: APIRoute = request.scope["route"]
+    parameters, errors = request_params_to_args(route.dependant.query_params, request.query_params)
+    if errors:
+        raise Declined
+    async with request_session(request) as session:
+        actor = await staff_actor(
+            request,
+            session,
+            await bearer_scheme(request),
+            Permission.customers_read,
+            route_checks_revocation=True,
+        )
+        service = await get_customer_service(request, session)
+        page = await list_customers(service, actor, **parameters)
+    return model_response(page, Response())
+
+
 async def serve_create_customer(request: Request) -> Response:
     """`create_customer` for every request with a JSON body that validates: the creations
     of the web shop and of staff.
@@ -224,8 +251,15 @@ async def serve_create_customer(request: Request) -> Response:
     data = await json_body(request, CustomerCreate)
     async with request_session(request) as session:
         service = await get_customer_service(request, session)
-        actor = await customers_writer(
-            request, session, await bearer_scheme(request), await api_key_scheme(request)
+        actor = await caller_actor(
+            request,
+            session,
+            await bearer_scheme(request),
+            await api_key_scheme(request),
+            Permission.customers_write,
+            # The creation checks a token's logout in its own statement; a replay of an
+            # idempotency key (an audited read) needs it checked first.
+            route_checks_revocation=key is None,
         )
         idempotency = await get_idempotency(request, session, key)
         headers = Response()
@@ -236,7 +270,8 @@ async def serve_create_customer(request: Request) -> Response:
 
 
 def add_routes_matched_first(application: APIRouter) -> None:
-    """Register the creation and the read of a customer on the application's own router.
+    """Register the creation, the list and the read of customers on the application's own
+    router.
 
     Called before any router is included, they are the first routes tried, and each is
     matched in one step: a route of an included router is matched twice, once to pick the
@@ -251,6 +286,15 @@ def add_routes_matched_first(application: APIRouter) -> None:
         responses={201: {"headers": _ETAG_HEADER}, **error_responses(401, 403, 409, 422)},
         tags=list(router.tags),
         route_class_override=served_by(serve_create_customer),
+    )
+    application.add_api_route(
+        router.prefix,
+        list_customers,
+        methods=["GET"],
+        response_model=Page[CustomerRead],
+        responses=error_responses(401, 403, 422),
+        tags=list(router.tags),
+        route_class_override=served_by(serve_list_customers),
     )
     application.add_api_route(
         f"{router.prefix}/{CUSTOMER_ID}",

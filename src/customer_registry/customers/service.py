@@ -7,31 +7,41 @@ import uuid
 from collections.abc import Sequence
 from typing import Annotated, Any, TypeVar
 
+import asyncpg
 from fastapi import Depends, Request
-from sqlalchemy import ColumnElement, String, bindparam
+from sqlalchemy import ColumnElement, Row, String, bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from customer_registry.audit.repository import AUDIT_TABLE, EVENT_COLUMNS, AuditRepository
 from customer_registry.audit.service import AuditTrail
 from customer_registry.auth.principal import Actor
 from customer_registry.auth.revocation import (
+    INVALID_CREDENTIALS,
     confirm_not_revoked,
     ensure_not_revoked,
     token_revoked,
 )
 from customer_registry.consents.service import ConsentStates
-from customer_registry.core.database import SessionDep, commit_each_statement
+from customer_registry.core.database import (
+    SessionDep,
+    commit_each_statement,
+    statement_connection,
+)
 from customer_registry.core.errors import (
     Conflict,
     Gone,
     NotFound,
     PreconditionFailed,
+    Unauthorized,
     UnprocessableEntity,
 )
+from customer_registry.core.ids import uuid7
 from customer_registry.core.pagination import Page, decode_uuid_cursor, encode_cursor
-from customer_registry.core.prepared import DriverStatement
+from customer_registry.core.prepared import DriverRow, DriverStatement
 from customer_registry.customers.repository import (
     CustomerRepository,
+    insert_with_event,
     one_statement,
     page_parameters,
     page_statement,
@@ -83,6 +93,14 @@ def _page_query(filters: frozenset[str], *, check_token: bool) -> DriverStatemen
     )
 
 
+@functools.cache
+def _insert_query(keys: tuple[str, ...]) -> DriverStatement:
+    """A creation with its audit event, in one statement (PostgreSQL), built once: written
+    when the token named by `token_id` (none for callers without one) was not logged out."""
+    not_logged_out = ~token_revoked(bindparam("token_id", type_=String))
+    return DriverStatement(insert_with_event(keys, not_logged_out, AUDIT_TABLE, EVENT_COLUMNS))
+
+
 def fields_with_data(customer: CustomerRead) -> list[str]:
     """The personal fields a response discloses: those that hold a value."""
     return [name for name in (*CUSTOMER_FIELDS, "consents") if getattr(customer, name) is not None]
@@ -109,24 +127,76 @@ class CustomerService:
         for name in CUSTOMER_FIELDS:
             values.update(columns_for(name, getattr(data, name)))
         values["relationship_started_on"] = data.relationship_started_on or utcnow().date()
-        try:
-            # The e-mail's uniqueness is the table's to enforce, in the same statement. No
-            # savepoint: a conflict ends the request, and its transaction with it.
-            customer = await self.customers.insert(values)
-        except IntegrityError as error:
-            raise Conflict(EMAIL_TAKEN) from error
-        await self.audit.record(
-            actor,
-            AuditAction.create,
-            CUSTOMER_ENTITY,
-            customer.id,
-            customer_id=customer.id,
-            fields=[name for name in CUSTOMER_FIELDS if getattr(data, name) is not None],
-        )
+        fields = [name for name in CUSTOMER_FIELDS if getattr(data, name) is not None]
+        # A request that has begun no transaction (no idempotency key claimed) writes the
+        # customer and its audit event in one statement, on PostgreSQL. A recipient's
+        # creation is also a disclosure, recorded in the same transaction.
+        if not actor.is_api_key:
+            await commit_each_statement(self.session)
+        if statement_connection(self.session) is not None:
+            customer, actor = await self._insert_in_one_statement(values, fields, actor)
+        else:
+            token_id = actor.unchecked_token_id
+            if token_id is not None:
+                await ensure_not_revoked(self.session, token_id)
+                actor = confirm_not_revoked(actor, revoked=False)
+            try:
+                # The e-mail's uniqueness is the table's to enforce, in the same statement.
+                # No savepoint: a conflict ends the request, and its transaction with it.
+                customer = await self.customers.insert(values)
+            except IntegrityError as error:
+                raise Conflict(EMAIL_TAKEN) from error
+            await self.audit.record(
+                actor,
+                AuditAction.create,
+                CUSTOMER_ENTITY,
+                customer.id,
+                customer_id=customer.id,
+                fields=fields,
+            )
         # A new customer has no consent decisions yet: the defaults, without a query.
         created = CustomerRead.from_model(customer, self.consents.default_summary())
         await self._record_disclosure(actor, created)
         return created
+
+    async def _insert_in_one_statement(
+        self, values: dict[str, Any], fields: list[str], actor: Actor
+    ) -> tuple[DriverRow | Row[Any], Actor]:
+        """The customer and its audit event, written together by one statement; with the
+        caller's token, only when it was not logged out (checked in the same statement)."""
+        now = utcnow()
+        # Every column the table's own defaults would fill in, given here.
+        values = {
+            **values,
+            "id": uuid7(),
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        token_id = actor.unchecked_token_id
+        # The event is written only with the customer: when the token was not logged out.
+        checked = confirm_not_revoked(actor, revoked=False) if token_id is not None else actor
+        event = AuditTrail.event(
+            checked,
+            AuditAction.create,
+            CUSTOMER_ENTITY,
+            values["id"],
+            customer_id=values["id"],
+            fields=fields,
+        )
+        parameters = {
+            **values,
+            **{f"event_{name}": value for name, value in event.items()},
+            "token_id": token_id,
+        }
+        try:
+            row = await _insert_query(tuple(values)).fetch_one(self.session, parameters)
+        except asyncpg.UniqueViolationError as error:
+            raise Conflict(EMAIL_TAKEN) from error
+        if row is None:  # the token was logged out
+            raise Unauthorized(INVALID_CREDENTIALS)
+        AuditRepository.written(1)
+        return row, checked
 
     async def get(
         self,
