@@ -191,7 +191,7 @@ class CustomerService:
         }
         try:
             row = await _insert_query(tuple(values)).fetch_one(self.session, parameters)
-        except asyncpg.UniqueViolationError as error:
+        except asyncpg.IntegrityConstraintViolationError as error:  # as in a transaction
             raise Conflict(EMAIL_TAKEN) from error
         if row is None:  # the token was logged out
             raise Unauthorized(INVALID_CREDENTIALS)
