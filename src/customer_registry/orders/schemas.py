@@ -9,6 +9,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from customer_registry.core.trusted import trusted
 from customer_registry.core.validation import Text200
 from customer_registry.customers.schemas import Address, Organisation, address_of, organisation_of
 from customer_registry.models import (
@@ -179,7 +180,7 @@ class OrderRead(BaseModel):
 
     @classmethod
     def from_model(cls, order: Order) -> OrderRead:
-        return cls.model_construct(**order_values(order))
+        return trusted(cls, order_values(order))
 
     def fields_with_data(self) -> list[str]:
         return [name for name in ORDER_FIELDS if getattr(self, name) is not None]
@@ -194,12 +195,15 @@ def order_values(order: Order) -> dict[str, Any]:
         and order.invoice_status is not None
         and order.invoice_updated_at is not None
     ):
-        invoice = InvoiceRead.model_construct(
-            number=order.invoice_number,
-            issued_on=order.invoice_issued_on,
-            due_on=order.invoice_due_on,
-            status=InvoiceStatus(order.invoice_status),
-            updated_at=order.invoice_updated_at,
+        invoice = trusted(
+            InvoiceRead,
+            {
+                "number": order.invoice_number,
+                "issued_on": order.invoice_issued_on,
+                "due_on": order.invoice_due_on,
+                "status": InvoiceStatus(order.invoice_status),
+                "updated_at": order.invoice_updated_at,
+            },
         )
     return {
         "id": order.id,
@@ -211,23 +215,29 @@ def order_values(order: Order) -> dict[str, Any]:
         "currency": order.currency,
         "status": OrderStatus(order.status),
         "lines": [
-            OrderLineRead.model_construct(
-                position=line.position,
-                product_code=line.product_code,
-                product_name=line.product_name,
-                quantity=line.quantity,
-                unit_price=from_cents(line.unit_price_cents),
-                vat_rate=from_basis_points(line.vat_rate_basis_points),
-                net=from_cents(line.net_cents),
-                vat=from_cents(line.vat_cents),
-                gross=from_cents(line.gross_cents),
+            trusted(
+                OrderLineRead,
+                {
+                    "position": line.position,
+                    "product_code": line.product_code,
+                    "product_name": line.product_name,
+                    "quantity": line.quantity,
+                    "unit_price": from_cents(line.unit_price_cents),
+                    "vat_rate": from_basis_points(line.vat_rate_basis_points),
+                    "net": from_cents(line.net_cents),
+                    "vat": from_cents(line.vat_cents),
+                    "gross": from_cents(line.gross_cents),
+                },
             )
             for line in order.lines
         ],
-        "totals": Totals.model_construct(
-            net=from_cents(order.net_total_cents),
-            vat=from_cents(order.vat_total_cents),
-            gross=from_cents(order.gross_total_cents),
+        "totals": trusted(
+            Totals,
+            {
+                "net": from_cents(order.net_total_cents),
+                "vat": from_cents(order.vat_total_cents),
+                "gross": from_cents(order.gross_total_cents),
+            },
         ),
         "invoice": invoice,
         "version": order.version,
@@ -260,13 +270,16 @@ class BillingCustomer(BaseModel):
 
     @classmethod
     def from_model(cls, customer: Customer) -> BillingCustomer:
-        return cls.model_construct(
-            id=customer.id,
-            first_name=customer.first_name,
-            last_name=customer.last_name,
-            organisation=organisation_of(customer),
-            email=customer.email,
-            address=address_of(customer),
+        return trusted(
+            cls,
+            {
+                "id": customer.id,
+                "first_name": customer.first_name,
+                "last_name": customer.last_name,
+                "organisation": organisation_of(customer),
+                "email": customer.email,
+                "address": address_of(customer),
+            },
         )
 
     def fields_with_data(self) -> list[str]:
@@ -280,8 +293,8 @@ class BillingOrder(OrderRead):
 
     @classmethod
     def of(cls, order: Order, customer: Customer) -> BillingOrder:
-        return cls.model_construct(
-            **order_values(order), customer=BillingCustomer.from_model(customer)
+        return trusted(
+            cls, {**order_values(order), "customer": BillingCustomer.from_model(customer)}
         )
 
 
