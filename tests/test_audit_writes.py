@@ -93,3 +93,62 @@ async def test_a_row_that_fails_fails_only_its_own_read(
         if event["entity"] == "customer"
     ]
     assert sorted(reads) == sorted(responses)
+
+
+@pytest.mark.skipif(not is_postgres(), reason="reads' rows are written together on PostgreSQL")
+async def test_a_read_cancelled_while_writing_the_others_rows_leaves_them_answered(
+    client: httpx.AsyncClient, staff: Staff, privacy_officer: Staff, database_url: str
+) -> None:
+    customer_ids = await customers(client, staff.headers)
+    opening, cancelled, *others = customer_ids[:7]
+    # Every audit row takes a moment. While the opening read's row is written, the
+    # cancelled read's row and then the others' queue; the cancelled read takes the next
+    # turn and is writing all of them when its client goes away.
+    await execute_sql(
+        database_url,
+        "CREATE FUNCTION slow_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "PERFORM pg_sleep(0.2); RETURN NEW; END; $$",
+    )
+    await execute_sql(
+        database_url,
+        "CREATE TRIGGER slow_row BEFORE INSERT ON audit_events "
+        "FOR EACH ROW EXECUTE FUNCTION slow_row()",
+    )
+    responses: dict[str, httpx.Response] = {}
+
+    async def read(customer_id: str) -> None:
+        responses[customer_id] = await client.get(
+            f"/api/v1/customers/{customer_id}", headers=staff.headers
+        )
+
+    client_gone = anyio.CancelScope()
+
+    async def read_then_go_away() -> None:
+        with client_gone:
+            await read(cancelled)
+
+    # A read whose row is lost would wait for it for good.
+    with anyio.fail_after(60):
+        async with anyio.create_task_group() as group:
+            group.start_soon(read, opening)
+            await anyio.sleep(0.05)
+            group.start_soon(read_then_go_away)
+            await anyio.sleep(0.05)
+            for customer_id in others:
+                group.start_soon(read, customer_id)
+            await anyio.sleep(0.3)  # the opening row is written; the batch of the rest is not
+            client_gone.cancel()
+
+        await execute_sql(database_url, "DROP TRIGGER slow_row ON audit_events")
+        assert cancelled not in responses
+        assert {responses[customer_id].status_code for customer_id in [opening, *others]} == {200}
+        # The connections of the cancelled read and of the others serve later reads.
+        later = await read_all(client, staff.headers, customer_ids)
+        assert {response.status_code for response in later.values()} == {200}
+        reads = [
+            event["entity_id"]
+            for event in await audit_events(client, privacy_officer.headers, action="read")
+            if event["entity"] == "customer"
+        ]
+        # Each answered read has its one event; the cancelled one has none.
+        assert sorted(reads) == sorted([opening, *others, *customer_ids])
