@@ -111,6 +111,18 @@ async def finance_key(
     )
 
 
+async def link_customer(
+    client: httpx.AsyncClient, headers: dict[str, str], customer_id: str, recipient_id: str
+) -> None:
+    """Let the web shop's recipient act on a customer it did not create."""
+    response = await client.post(
+        f"/api/v1/customers/{customer_id}/links",
+        json={"recipient_id": recipient_id},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+
+
 def key_headers(key: dict[str, Any], purpose: str | None = None) -> dict[str, str]:
     headers = {"X-API-Key": key["key"]}
     if purpose is not None:

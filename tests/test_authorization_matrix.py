@@ -78,6 +78,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/customers/lookup"): ALL_STAFF | {WEB_SHOP},
     ("GET", "/api/v1/customers/{customer_id}"): ALL_STAFF,
     ("PATCH", "/api/v1/customers/{customer_id}"): ALL_STAFF | {WEB_SHOP},
+    ("POST", "/api/v1/customers/{customer_id}/links"): AUDITORS,
     # Orders
     ("GET", "/api/v1/customers/{customer_id}/orders"): ALL_STAFF,
     ("POST", "/api/v1/orders"): ALL_STAFF | {WEB_SHOP},

@@ -267,7 +267,9 @@ class TestAccessReportContents:
         disclosure = report["disclosures"][0]
         assert disclosure["recipient"] == "Talouskumppani Oy"
         assert disclosure["purpose"] == "invoicing"
-        assert "email" in disclosure["fields"]
+        # Invoicing receives the billing address, not the e-mail or the phone.
+        assert "address" in disclosure["fields"]
+        assert "email" not in disclosure["fields"]
         assert "phone" not in disclosure["fields"]
         assert "Disclosures to recipients" in html.text
         assert order["number"] in html.text

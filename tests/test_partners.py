@@ -30,6 +30,7 @@ from tests.helpers import (
     disclosures,
     finance_key,
     key_headers,
+    link_customer,
     order_body,
     web_shop_key,
 )
@@ -404,7 +405,14 @@ class TestWebShop:
         created = await client.post("/api/v1/customers", json=body, headers=key_headers(key))
         assert created.status_code == 201
         customer = created.json()
-        assert customer["source"] == "web_shop"
+        # The web shop sees what the shop shows its user; the register records the source.
+        assert customer["source"] is None
+        assert customer["legal_basis"] is None
+        assert customer["email"] == "Aino.Web@example.fi"
+        stored = await client.get(
+            f"/api/v1/customers/{customer['id']}", headers=privacy_officer.headers
+        )
+        assert stored.json()["source"] == "web_shop"
 
         found = await client.post(
             "/api/v1/customers/lookup",
@@ -426,12 +434,21 @@ class TestWebShop:
             json={"phone": "+358501234567", "source": "customer_notice"},
             headers={**key_headers(key), "If-Match": '"1"'},
         )
+        # The source, as every field only the register decides, is not the web shop's.
+        assert changed.status_code == 403
+        assert changed.json()["type"].endswith("/fields-not-allowed")
+        changed = await client.patch(
+            f"/api/v1/customers/{customer['id']}",
+            json={"phone": "+358501234567"},
+            headers={**key_headers(key), "If-Match": '"1"'},
+        )
         assert changed.status_code == 200
-        assert changed.json()["source"] == "web_shop"
+        assert changed.json()["phone"] == "+358501234567"
 
         events = await audit_events(client, privacy_officer.headers, customer_id=customer["id"])
         assert [(event["action"], event["actor_type"], event["actor_id"]) for event in events] == [
             ("create", "api_key", key["id"]),
+            ("read", "user", privacy_officer.id),
             ("read", "api_key", key["id"]),
             ("update", "api_key", key["id"]),
         ]
@@ -440,7 +457,7 @@ class TestWebShop:
         self, client: httpx.AsyncClient, admin: Staff, staff: Staff
     ) -> None:
         key = await web_shop_key(client, admin.headers)
-        customer = await create_customer(client, staff.headers, customer_body())
+        customer = await create_customer(client, key_headers(key), customer_body())
 
         order = await create_order(client, key_headers(key), order_body(customer["id"]))
         assert order["channel"] == "web_shop"
@@ -460,6 +477,7 @@ class TestWebShop:
             client, admin.headers, recipient["id"], scopes=["customers:lookup"]
         )
         headers = key_headers(lookup_only)
+        await link_customer(client, admin.headers, customer["id"], recipient["id"])
 
         assert (
             await client.post("/api/v1/customers", json=customer_body(), headers=headers)
@@ -663,21 +681,15 @@ class TestFinancePartner:
         rows = await disclosures(client, privacy_officer.headers, recipient_id=key["recipient_id"])
         order_fields = {
             f"order.{name}"
-            for name in (
-                "number",
-                "ordered_on",
-                "channel",
-                "currency",
-                "status",
-                "lines",
-                "totals",
-                "invoice",
-            )
+            # What invoicing needs of an order: no channel or delivery status.
+            for name in ("number", "ordered_on", "currency", "lines", "totals", "invoice")
         }
         assert {row["customer_id"]: set(row["fields"]) for row in rows} == {
-            # Private persons: no organisation; fields without data are not disclosed.
-            person["id"]: (BILLING_FIELDS - {"organisation"}) | order_fields,
-            no_address["id"]: (BILLING_FIELDS - {"organisation", "address"}) | order_fields,
+            # Private persons: no organisation; fields without data are not disclosed; no
+            # e-mail for invoicing.
+            person["id"]: (BILLING_FIELDS - {"organisation", "email"}) | order_fields,
+            no_address["id"]: (BILLING_FIELDS - {"organisation", "address", "email"})
+            | order_fields,
         }
         assert len(rows) == 2  # one row per data subject per response
         assert {row["purpose"] for row in rows} == {"invoicing"}

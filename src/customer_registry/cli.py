@@ -66,6 +66,12 @@ def command_openapi(arguments: argparse.Namespace) -> None:
         sys.stdout.write(document)
 
 
+def command_policy(arguments: argparse.Namespace) -> None:
+    from customer_registry.policy import policy_table_markdown
+
+    sys.stdout.write(policy_table_markdown())
+
+
 def openapi_document() -> str:
     """The OpenAPI document, as committed in `openapi/openapi.json`."""
     from customer_registry.app import create_app
@@ -394,6 +400,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     openapi.add_argument("--output", "-o", help="write to this file instead of stdout")
     openapi.set_defaults(handler=command_openapi)
+
+    policy = commands.add_parser(
+        "policy",
+        help="print the processing policy table",
+        description="Print the processing policy (who may do what with a person's data, in "
+        "which state, and why) as the Markdown table the README holds.",
+    )
+    policy.set_defaults(handler=command_policy)
 
     users = commands.add_parser(
         "users", help="manage staff accounts", description="Manage personal staff accounts."

@@ -21,7 +21,8 @@ from customer_registry.customers.repository import CustomerRepository
 from customer_registry.customers.schemas import address_of, columns_for
 from customer_registry.models import AuditAction, Customer, DataSource
 from customer_registry.models.base import utcnow
-from customer_registry.restrictions.policy import is_restricted
+from customer_registry.policy import Operation, State, decide, state_of
+from customer_registry.policy.rules import Caller
 
 CHUNK_SIZE = 500
 CUSTOMER_ENTITY = "customer"
@@ -44,6 +45,7 @@ def _same_person(customer: Customer, row: AddressUpdateRow) -> bool:
 
 
 def _is_erased(customer: Customer) -> bool:
+    """No name left to match a person by: erased, whatever the state columns say."""
     return customer.first_name is None and customer.last_name is None
 
 
@@ -163,7 +165,10 @@ class AddressUpdateImport:
     async def _apply(
         self, customer: Customer, row: AddressUpdateRow, *, dry_run: bool
     ) -> tuple[Outcome, list[str]]:
-        if is_restricted(customer):
+        state = state_of(customer)
+        if not decide(Caller.system, state, Operation.address_update).allowed:
+            if state is State.erased:
+                return Outcome.skipped_erased, []
             return Outcome.skipped_restricted, []
         if _is_erased(customer):
             return Outcome.skipped_erased, []

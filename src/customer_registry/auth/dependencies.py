@@ -314,6 +314,7 @@ GdprRequestHandler = Annotated[Actor, Depends(require(Permission.gdpr_requests_h
 RetentionRunner = Annotated[Actor, Depends(require(Permission.retention_run))]
 RecipientsManager = Annotated[Actor, Depends(require(Permission.recipients_manage))]
 StatisticsReader = Annotated[Actor, Depends(require(Permission.statistics_read))]
+CustomerLinksManager = Annotated[Actor, Depends(require(Permission.customer_links_manage))]
 RestrictionsManager = Annotated[Actor, Depends(require(Permission.restrictions_manage))]
 LabelsExporter = Annotated[Actor, Depends(require(Permission.exports_labels))]
 AddressUpdatesImporter = Annotated[Actor, Depends(require(Permission.address_updates_import))]

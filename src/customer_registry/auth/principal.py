@@ -28,6 +28,7 @@ class Permission(StrEnum):
     statistics_read = "statistics:read"
     restrictions_manage = "restrictions:manage"
     restricted_read = "restricted:read"
+    customer_links_manage = "customers:link"
     exports_labels = "exports:labels"
     address_updates_import = "address-updates:import"
 
@@ -51,6 +52,7 @@ _PRIVACY_OFFICER = _STAFF | {
     Permission.gdpr_requests_handle,
     Permission.restrictions_manage,
     Permission.restricted_read,
+    Permission.customer_links_manage,
     Permission.exports_labels,
 }
 

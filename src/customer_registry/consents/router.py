@@ -13,7 +13,7 @@ from customer_registry.consents.service import ConsentServiceDep
 from customer_registry.core.errors import error_responses
 from customer_registry.core.pagination import CursorQuery, LimitQuery
 from customer_registry.core.routing import documented_router
-from customer_registry.restrictions.policy import RestrictedReadPurpose
+from customer_registry.policy import RestrictedReadPurpose
 
 router = documented_router(prefix="/api/v1/customers/{customer_id}/consents", tags=["consents"])
 

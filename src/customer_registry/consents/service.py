@@ -30,7 +30,8 @@ from customer_registry.core.pagination import Page, decode_int_cursor, encode_cu
 from customer_registry.core.prepared import DriverRow
 from customer_registry.customers.repository import CustomerRepository
 from customer_registry.models import AuditAction, ConsentDecision, ConsentEvent, Customer, Purpose
-from customer_registry.restrictions.policy import RestrictedReadPurpose, read_purpose
+from customer_registry.policy import Operation, RestrictedReadPurpose, caller_of, enforce
+from customer_registry.policy.rules import Caller
 
 CONSENT_ENTITY = "consent"
 
@@ -157,7 +158,8 @@ class ConsentService:
         limit: int,
     ) -> ConsentsRead:
         customer = await self._get(customer_id)
-        audit_purpose = read_purpose(customer, actor, purpose)
+        enforce(actor, customer, Operation.consent_read, stated_purpose=purpose)
+        audit_purpose = purpose.value if purpose else None
         before_id = decode_int_cursor(cursor) if cursor else None
         events = await self.states.ledger.history(customer_id, before_id=before_id, limit=limit + 1)
         latest = (await self.states.decisions([customer_id]))[customer_id]
@@ -201,8 +203,12 @@ class ConsentService:
         purpose: RestrictedReadPurpose | None,
     ) -> ConsentEventRead:
         customer = await self._get(customer_id)
-        # Recording a decision about a restricted customer is handling their request.
-        audit_purpose = read_purpose(customer, actor, purpose)
+        recipient = actor.principal.recipient_id if actor.principal else None
+        linked = True
+        if recipient is not None and caller_of(actor) is Caller.web_shop:
+            linked = await self.customers.is_linked(customer_id, recipient)
+        enforce(actor, customer, Operation.consent_record, linked=linked)
+        audit_purpose = purpose.value if purpose else None
         event = await self.states.ledger.append(
             ConsentEvent(
                 customer_id=customer_id,

@@ -22,8 +22,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.core.prepared import DriverRow, DriverStatement
-from customer_registry.customers.predicates import not_erased, not_restricted
-from customer_registry.models import Customer
+from customer_registry.models import Customer, CustomerLink
+from customer_registry.policy import Caller, Operation, admitted
+from customer_registry.policy.conditions import in_states
 
 # Asked on every e-mail change: built once.
 _EMAIL_TAKEN_BY_ANOTHER = select(
@@ -54,7 +55,20 @@ _PAGE_FILTERS: dict[str, ColumnElement[bool]] = {
     "customer_type": Customer.type == bindparam("customer_type"),
     "email": Customer.email_normalized == bindparam("email"),
     "after": Customer.id > bindparam("after"),
+    # Only the customers a client (the web shop) created or was linked to.
+    "linked_to": exists().where(
+        CustomerLink.customer_id == Customer.id,
+        CustomerLink.recipient_id == bindparam("linked_to"),
+    ),
 }
+# Who a page of customers may hold: the processing policy's states for a list.
+_LISTED = in_states(admitted(Caller.staff, Operation.customer_list))
+_LINKED = select(
+    exists().where(
+        CustomerLink.customer_id == bindparam("customer_id"),
+        CustomerLink.recipient_id == bindparam("recipient_id"),
+    )
+)
 
 
 def one_statement(columns: Sequence[ColumnElement[Any]]) -> Select[Any]:
@@ -64,14 +78,14 @@ def one_statement(columns: Sequence[ColumnElement[Any]]) -> Select[Any]:
 
 
 def page_statement(columns: Sequence[ColumnElement[Any]], filters: Iterable[str]) -> Select[Any]:
-    """A page of customers who are neither restricted nor erased, in id order: every column
-    of the table and `columns`, with the conditions named in `filters`.
+    """A page of the customers a list may hold (`Operation.customer_list`), in id order: every
+    column of the table and `columns`, with the conditions named in `filters`.
 
     Its parameters are `limit` and those of `page_parameters`.
     """
     return (
         select(*_CUSTOMERS.columns, *columns)
-        .where(not_restricted(), not_erased(), *(_PAGE_FILTERS[name] for name in filters))
+        .where(_LISTED, *(_PAGE_FILTERS[name] for name in filters))
         .order_by(_CUSTOMERS.c.id)
         .limit(bindparam("limit"))
     )
@@ -116,6 +130,7 @@ def page_parameters(
     customer_type: str | None,
     email: str | None,
     after: uuid.UUID | None,
+    linked_to: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     """The parameters of the filters asked for, by the names `page_statement` knows."""
     values = {
@@ -123,6 +138,7 @@ def page_parameters(
         "customer_type": customer_type,
         "email": email.lower() if email is not None else None,
         "after": after,
+        "linked_to": linked_to,
     }
     return {name: value for name, value in values.items() if value is not None}
 
@@ -167,6 +183,26 @@ class CustomerRepository:
         """A new customer of these column values, as stored: with the columns' defaults
         (id, version, timestamps). A taken e-mail raises `IntegrityError`."""
         return (await self.session.execute(_INSERT, values)).one()
+
+    async def is_linked(self, customer_id: uuid.UUID, recipient_id: uuid.UUID) -> bool:
+        """Whether the recipient (the web shop) created or was linked to the customer."""
+        return bool(
+            await self.session.scalar(
+                _LINKED, {"customer_id": customer_id, "recipient_id": recipient_id}
+            )
+        )
+
+    async def link(
+        self, customer_id: uuid.UUID, recipient_id: uuid.UUID, created_by: str | None
+    ) -> None:
+        """Record that the recipient acts on the customer (idempotent)."""
+        if not await self.is_linked(customer_id, recipient_id):
+            self.session.add(
+                CustomerLink(
+                    customer_id=customer_id, recipient_id=recipient_id, created_by=created_by
+                )
+            )
+            await self.session.flush()
 
     async def update_if_version(
         self, customer_id: uuid.UUID, expected_version: int, values: dict[str, Any]

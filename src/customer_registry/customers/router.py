@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.convertors import Convertor, register_url_convertor
 
 from customer_registry.auth.dependencies import (
+    CustomerLinksManager,
     CustomerReader,
     CustomersLookup,
     CustomersWriter,
@@ -36,6 +37,8 @@ from customer_registry.core.routing import (
 )
 from customer_registry.customers.schemas import (
     CustomerCreate,
+    CustomerLinkCreate,
+    CustomerLinkRead,
     CustomerLookup,
     CustomerRead,
     CustomerUpdate,
@@ -52,7 +55,7 @@ from customer_registry.idempotency.service import (
     is_valid_key,
 )
 from customer_registry.models import CustomerType
-from customer_registry.restrictions.policy import RestrictedReadPurpose
+from customer_registry.policy import RestrictedReadPurpose
 
 router = documented_router(prefix="/api/v1/customers", tags=["customers"])
 
@@ -328,3 +331,21 @@ async def update_customer(
     customer = await service.update(customer_id, patch, expected_version(if_match), actor)
     response.headers["ETag"] = etag(customer.version)
     return customer
+
+
+@router.post(
+    f"/{CUSTOMER_ID}/links",
+    response_model=CustomerLinkRead,
+    responses=error_responses(401, 403, 404, 409, 410, 422),
+)
+async def link_customer(
+    customer_id: uuid.UUID,
+    data: CustomerLinkCreate,
+    service: CustomerServiceDep,
+    actor: CustomerLinksManager,
+) -> CustomerLinkRead:
+    """Let the web shop act on an existing customer (privacy officer, admin); audited.
+
+    The web shop's key reaches only the customers it created and those linked to it here.
+    """
+    return await service.link(customer_id, data, actor)

@@ -167,6 +167,22 @@ class CustomerLookup(BaseModel):
     email: Email
 
 
+class CustomerLinkCreate(BaseModel):
+    """Let a client (the web shop) act on this customer, e.g. one who registered online after
+    buying in a shop."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    recipient_id: uuid.UUID = Field(description="The web shop operator's recipient id.")
+
+
+class CustomerLinkRead(BaseModel):
+    """A client that acts on the customer: it created it, or was linked to it."""
+
+    customer_id: uuid.UUID
+    recipient_id: uuid.UUID
+
+
 class CustomerRead(BaseModel):
     """A customer as stored."""
 
@@ -179,11 +195,13 @@ class CustomerRead(BaseModel):
     phone: str | None
     address: Address | None
     language: Language
-    legal_basis: LegalBasis
-    source: DataSource
-    relationship_started_on: dt.date
+    # The register's own fields: null in a response to the web shop's key, which sees only
+    # what the shop shows its user (the processing policy's fields).
+    legal_basis: LegalBasis | None
+    source: DataSource | None
+    relationship_started_on: dt.date | None
     relationship_ended_on: dt.date | None
-    is_contact_person: bool
+    is_contact_person: bool | None
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -30,7 +30,6 @@ from customer_registry.core.database import (
 )
 from customer_registry.core.errors import (
     Conflict,
-    Gone,
     NotFound,
     PreconditionFailed,
     Unauthorized,
@@ -49,21 +48,36 @@ from customer_registry.customers.repository import (
 from customer_registry.customers.schemas import (
     CUSTOMER_FIELDS,
     CustomerCreate,
+    CustomerLinkCreate,
+    CustomerLinkRead,
     CustomerRead,
     CustomerUpdate,
     check_customer_rules,
     columns_for,
 )
-from customer_registry.models import AuditAction, Customer, CustomerType, StoredCustomer
+from customer_registry.models import (
+    AuditAction,
+    Customer,
+    CustomerType,
+    RecipientRole,
+    StoredCustomer,
+)
 from customer_registry.models.base import utcnow
 from customer_registry.partners.disclosures import Disclosed, DisclosureLog
-from customer_registry.restrictions.policy import (
+from customer_registry.partners.repository import RecipientRepository
+from customer_registry.policy import (
+    Caller,
+    Operation,
     RestrictedReadPurpose,
-    ensure_changeable,
-    read_purpose,
+    State,
+    caller_of,
+    decide,
+    enforce,
 )
+from customer_registry.policy.rules import FieldsNotAllowed
 
 CUSTOMER_ENTITY = "customer"
+LINK_ENTITY = "customer_link"
 StoredCustomerT = TypeVar("StoredCustomerT", bound=StoredCustomer)
 EMAIL_TAKEN = "Another customer has this e-mail address."
 NO_SUCH_CUSTOMER = "No such customer."
@@ -104,6 +118,22 @@ def _insert_query(keys: tuple[str, ...]) -> DriverStatement:
 def fields_with_data(customer: CustomerRead) -> list[str]:
     """The personal fields a response discloses: those that hold a value."""
     return [name for name in (*CUSTOMER_FIELDS, "consents") if getattr(customer, name) is not None]
+
+
+def shaped(customer: CustomerRead, actor: Actor) -> CustomerRead:
+    """The customer as the caller may see it: for the web shop, only what the shop shows its
+    user (the policy's fields of a lookup); the register's own fields null."""
+    if caller_of(actor) is not Caller.web_shop:
+        return customer
+    visible = decide(Caller.web_shop, State.active, Operation.customer_lookup).fields
+    if visible is None:
+        return customer
+    hidden = {
+        name: None
+        for name in (*CUSTOMER_FIELDS, "restricted_at")
+        if name not in visible and name != "consents"
+    }
+    return customer.model_copy(update=hidden)
 
 
 class CustomerService:
@@ -154,8 +184,12 @@ class CustomerService:
                 customer_id=customer.id,
                 fields=fields,
             )
+        recipient = actor.principal.recipient_id if actor.principal else None
+        if recipient is not None and caller_of(actor) is Caller.web_shop:
+            # The web shop acts on the customers it created from now on.
+            await self.customers.link(customer.id, recipient, created_by=actor.actor_id)
         # A new customer has no consent decisions yet: the defaults, without a query.
-        created = CustomerRead.from_model(customer, self.consents.default_summary())
+        created = shaped(CustomerRead.from_model(customer, self.consents.default_summary()), actor)
         await self._record_disclosure(actor, created)
         return created
 
@@ -218,7 +252,8 @@ class CustomerService:
         if row is None:
             raise NotFound(NO_SUCH_CUSTOMER)
         stored = self._present(row)
-        audit_purpose = read_purpose(stored, actor, purpose)
+        enforce(actor, stored, Operation.customer_read, stated_purpose=purpose)
+        audit_purpose = purpose.value if purpose else None
         customer = CustomerRead.from_model(stored, self.consents.summary_of(row))
         await self.audit.record(
             actor,
@@ -234,11 +269,17 @@ class CustomerService:
     async def lookup_by_email(self, email: str, actor: Actor) -> CustomerRead:
         """The customer with this e-mail (any letter case); the read is audited."""
         page = await self.list(
-            actor, search=None, customer_type=None, email=email, cursor=None, limit=1
+            actor,
+            search=None,
+            customer_type=None,
+            email=email,
+            cursor=None,
+            limit=1,
+            linked_to=self._linked_recipient(actor),
         )
         if not page.items:
             raise NotFound("No customer has this e-mail address.")
-        (customer,) = page.items
+        customer = shaped(page.items[0], actor)
         await self._record_disclosure(actor, customer)
         return customer
 
@@ -251,6 +292,7 @@ class CustomerService:
         email: str | None,
         cursor: str | None,
         limit: int,
+        linked_to: uuid.UUID | None = None,
     ) -> Page[CustomerRead]:
         # As a read: the page, then its audit rows, each statement committed on its own.
         await commit_each_statement(self.session)
@@ -259,6 +301,7 @@ class CustomerService:
             customer_type=customer_type.value if customer_type else None,
             email=email,
             after=decode_uuid_cursor(cursor) if cursor else None,
+            linked_to=linked_to,
         )
         token_id = actor.unchecked_token_id
         rows = await self.customers.page(
@@ -294,10 +337,20 @@ class CustomerService:
     async def update(
         self, customer_id: uuid.UUID, patch: CustomerUpdate, version: int, actor: Actor
     ) -> CustomerRead:
-        if actor.data_source is not None:
-            patch = patch.model_copy(update={"source": actor.data_source})
         customer = await self._get(customer_id)
-        ensure_changeable(customer)
+        recipient = self._linked_recipient(actor)
+        decision = enforce(
+            actor,
+            customer,
+            Operation.customer_rectify,
+            linked=recipient is None or await self.customers.is_linked(customer_id, recipient),
+        )
+        if decision.fields is not None:
+            beyond = sorted(patch.model_fields_set - decision.fields)
+            if beyond:
+                raise FieldsNotAllowed(
+                    "This client may not change: " + ", ".join(beyond) + ". " + decision.reason
+                )
         if customer.version != version:
             raise PreconditionFailed(
                 f"The customer has changed since version {version}; read it again."
@@ -317,6 +370,7 @@ class CustomerService:
                 customer_id=current.id,
                 fields=fields_with_data(current),
             )
+            current = shaped(current, actor)
             await self._record_disclosure(actor, current)
             return current
 
@@ -325,7 +379,7 @@ class CustomerService:
             check_customer_rules(
                 merged.type,
                 merged.organisation,
-                merged.is_contact_person,
+                bool(merged.is_contact_person),
                 merged.relationship_started_on,
                 merged.relationship_ended_on,
             )
@@ -359,9 +413,36 @@ class CustomerService:
             customer_id=customer.id,
             fields=changed,
         )
-        updated_customer = (await self._reads([customer]))[0]
+        updated_customer = shaped((await self._reads([customer]))[0], actor)
         await self._record_disclosure(actor, updated_customer)
         return updated_customer
+
+    async def link(
+        self, customer_id: uuid.UUID, data: CustomerLinkCreate, actor: Actor
+    ) -> CustomerLinkRead:
+        """Let the web shop act on an existing customer; audited."""
+        customer = self._present(await self.customers.get(customer_id))
+        enforce(actor, customer, Operation.customer_rectify)
+        recipient = await RecipientRepository(self.session).get(data.recipient_id)
+        if recipient is None or recipient.role != RecipientRole.web_shop_operator.value:
+            raise UnprocessableEntity("recipient_id names no web shop operator.")
+        await self.customers.link(customer_id, recipient.id, created_by=actor.actor_id)
+        await self.audit.record(
+            actor,
+            AuditAction.create,
+            LINK_ENTITY,
+            customer_id,
+            customer_id=customer_id,
+            fields=["recipient_id"],
+        )
+        return CustomerLinkRead(customer_id=customer_id, recipient_id=recipient.id)
+
+    @staticmethod
+    def _linked_recipient(actor: Actor) -> uuid.UUID | None:
+        """The recipient whose links bound what the caller may touch: the web shop's."""
+        if actor.principal is None or caller_of(actor) is not Caller.web_shop:
+            return None
+        return actor.principal.recipient_id
 
     async def _record_disclosure(self, actor: Actor, customer: CustomerRead) -> None:
         """A response to a recipient's API key is a disclosure of what it contains (R4)."""
@@ -374,11 +455,9 @@ class CustomerService:
 
     @staticmethod
     def _present(customer: StoredCustomerT | None) -> StoredCustomerT:
-        """The customer; 404 when there is none, 410 when its data was erased."""
+        """The customer; 404 when there is none (the policy answers for an erased one)."""
         if customer is None:
             raise NotFound(NO_SUCH_CUSTOMER)
-        if customer.erased_at is not None:
-            raise Gone("This customer's personal data has been erased.")
         return customer
 
 

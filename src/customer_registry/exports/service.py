@@ -14,13 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from customer_registry.audit.service import AuditTrail
 from customer_registry.auth.principal import Actor
 from customer_registry.config import Settings
-from customer_registry.consents.purposes import MAILING_LABEL_PURPOSES
 from customer_registry.consents.service import ConsentStates
-from customer_registry.customers.predicates import (
-    has_postal_address,
-    processable,
-    relationship_active,
-)
+from customer_registry.customers.predicates import has_postal_address
 from customer_registry.exports.labels import (
     Label,
     LabelSheetWriter,
@@ -28,8 +23,10 @@ from customer_registry.exports.labels import (
     csv_rows,
 )
 from customer_registry.exports.repository import ExportRepository, LabelFilters
+from customer_registry.gdpr_requests.deadlines import today_in_finland
 from customer_registry.models import AuditAction, Purpose
-from customer_registry.models.base import utcnow
+from customer_registry.policy import Operation, caller_of
+from customer_registry.policy.conditions import admitted_subjects
 
 EXPORTED_ENTITY = "customer"
 LABEL_AUDIT_PURPOSE = Purpose.direct_advertising.value
@@ -64,7 +61,7 @@ class MailingLabelExport:
         writer = LabelSheetWriter() if label_format is LabelFormat.pdf else None
         yield writer.start() if writer else csv_header()
         async with self.session_factory() as session:
-            conditions = self._eligible(session, filters)
+            conditions = self._eligible(session, filters, actor)
             after: uuid.UUID | None = None
             while True:
                 async with session.begin():
@@ -77,15 +74,17 @@ class MailingLabelExport:
             for chunk in writer.finish():
                 yield chunk
 
-    def _eligible(self, session: AsyncSession, filters: LabelFilters) -> list[ColumnElement[bool]]:
-        """Who may be on a label: not restricted or erased, relationship on, an address,
-        and neither listing nor direct advertising forbidden (R5, R20, R23)."""
+    def _eligible(
+        self, session: AsyncSession, filters: LabelFilters, actor: Actor
+    ) -> list[ColumnElement[bool]]:
+        """Who may be on a label: whom the processing policy admits to a label run (active,
+        neither listing nor direct advertising forbidden: R5, R20, R23), with an address."""
         states = ConsentStates.from_settings(session, self.settings)
         return [
-            processable(),
-            relationship_active(utcnow().date()),
+            admitted_subjects(
+                caller_of(actor), Operation.labels_export, today_in_finland(), states.allows
+            ),
             has_postal_address(),
-            *(states.allows(purpose) for purpose in MAILING_LABEL_PURPOSES),
             *filters.conditions(),
         ]
 

@@ -27,8 +27,8 @@ from customer_registry.models import (
 )
 from customer_registry.notices.schemas import NotifiedParty
 from customer_registry.notices.service import NoticeService
+from customer_registry.policy import RestrictedReadPurpose
 from customer_registry.privacy_notice.authority import DATA_PROTECTION_OMBUDSMAN
-from customer_registry.restrictions.policy import RestrictedReadPurpose
 from customer_registry.restrictions.schemas import RestrictionCreate
 from customer_registry.restrictions.service import RestrictionService
 

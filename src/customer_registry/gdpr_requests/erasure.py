@@ -175,6 +175,7 @@ class Eraser:
                 restricted_at=None,
                 restriction_reason=None,
                 restricted_by=None,
+                restriction_ground=None,
             )
         await self.session.execute(
             update(Customer)

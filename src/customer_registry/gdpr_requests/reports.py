@@ -404,7 +404,7 @@ class PersonReports:
                 "city": address.city if address else None,
                 "country": address.country if address else None,
                 "language": profile.language.value,
-                "relationship_started_on": profile.relationship_started_on.isoformat(),
+                "relationship_started_on": customer.relationship_started_on.isoformat(),
             },
             "orders": orders,
             "order_lines": order_lines,

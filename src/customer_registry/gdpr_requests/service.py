@@ -47,6 +47,7 @@ from customer_registry.models import (
     VerificationMethod,
 )
 from customer_registry.models.base import utcnow
+from customer_registry.policy import Caller, Operation, caller_of, enforce
 from customer_registry.privacy_notice.authority import DATA_PROTECTION_OMBUDSMAN
 
 REQUEST_ENTITY = "gdpr_request"
@@ -66,8 +67,15 @@ class GdprRequestService:
         received_at = data.received_at or utcnow()
         if received_at > utcnow() + dt.timedelta(minutes=5):
             raise UnprocessableEntity("A request cannot be received in the future.")
-        if data.customer_id is not None and await self.customers.get(data.customer_id) is None:
-            raise NotFound("No such customer.")
+        if data.customer_id is not None:
+            customer = await self.customers.get(data.customer_id)
+            if customer is None:
+                raise NotFound("No such customer.")
+            recipient = actor.principal.recipient_id if actor.principal else None
+            linked = True
+            if recipient is not None and caller_of(actor) is Caller.web_shop:
+                linked = await self.customers.is_linked(customer.id, recipient)
+            enforce(actor, customer, Operation.request_submit, linked=linked)
         due = answer_due(received_at)
         # A machine client is the web shop: its requests arrive through the web shop.
         channel = RequestChannel.web_shop if actor.actor_type is ActorType.api_key else data.channel
@@ -261,8 +269,12 @@ class GdprRequestService:
         if request.status not in (RequestStatus.verified.value, RequestStatus.completed.value):
             raise Conflict("The requester's identity must be verified first.")
         customer = await self.customers.get(request.customer_id) if request.customer_id else None
-        if customer is None or customer.erased_at is not None:
+        if customer is None:
             raise Gone("The person's data is no longer in the register.")
+        operation = (
+            Operation.access_report if request_type is RequestType.access else Operation.portability
+        )
+        enforce(actor, customer, operation)
         await self.audit.record(
             actor,
             AuditAction.export,

@@ -15,6 +15,7 @@ from customer_registry.models.customer import (
     DataSource,
     Language,
     LegalBasis,
+    RestrictionGround,
     StoredCustomer,
 )
 from customer_registry.models.erasure_log import ErasureLogEntry
@@ -27,6 +28,7 @@ from customer_registry.models.gdpr_request import (
     VerificationMethod,
 )
 from customer_registry.models.idempotency import IdempotencyKey
+from customer_registry.models.link import CustomerLink
 from customer_registry.models.notice import NoticeKind, RecipientNotice
 from customer_registry.models.order import (
     InvoiceStatus,
@@ -40,6 +42,7 @@ from customer_registry.models.partner import (
     ApiKey,
     Disclosure,
     DisclosurePurpose,
+    ProcessorPurpose,
     Recipient,
     RecipientRole,
 )
@@ -56,6 +59,7 @@ __all__ = [
     "ConsentDecision",
     "ConsentEvent",
     "Customer",
+    "CustomerLink",
     "CustomerType",
     "DataSource",
     "Disclosure",
@@ -73,6 +77,7 @@ __all__ = [
     "OrderChannel",
     "OrderLine",
     "OrderStatus",
+    "ProcessorPurpose",
     "Purpose",
     "RateLimitCounter",
     "Recipient",
@@ -82,6 +87,7 @@ __all__ = [
     "RequestLanguage",
     "RequestStatus",
     "RequestType",
+    "RestrictionGround",
     "RevokedToken",
     "Role",
     "StoredCustomer",

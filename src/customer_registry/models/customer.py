@@ -52,6 +52,15 @@ class DataSource(StrEnum):
     subcontractor = "subcontractor"
 
 
+class RestrictionGround(StrEnum):
+    """The grounds of Art. 18(1) on which a person may have processing restricted."""
+
+    accuracy_contested = "accuracy_contested"  # (a): until the accuracy is verified
+    unlawful_processing = "unlawful_processing"  # (b): restriction instead of erasure
+    legal_claims = "legal_claims"  # (c): the person needs the data for a legal claim
+    objection_pending = "objection_pending"  # (d): while an objection is weighed
+
+
 class Customer(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "customers"
 
@@ -85,6 +94,8 @@ class Customer(UUIDPrimaryKey, Timestamps, Base):
     restricted_at: Mapped[dt.datetime | None] = mapped_column()
     restriction_reason: Mapped[str | None] = mapped_column(String(500))
     restricted_by: Mapped[str | None] = mapped_column(String(64))
+    # Which ground of Art. 18(1) the restriction rests on (`RestrictionGround`), if stated.
+    restriction_ground: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (
         Index("ix_customers_type", "type"),

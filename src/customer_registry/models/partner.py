@@ -30,6 +30,12 @@ class DisclosurePurpose(StrEnum):
     legal_obligation = "legal_obligation"
 
 
+class ProcessorPurpose(StrEnum):
+    """The purpose of a hand-over to a processor acting for the company (R4, Art. 28)."""
+
+    web_shop_service = "web_shop_service"
+
+
 class Recipient(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "recipients"
 
@@ -75,7 +81,7 @@ class Disclosure(Base):
     recipient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("recipients.id"))
     api_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_keys.id"))
     customer_id: Mapped[uuid.UUID] = mapped_column()
-    # Null for a processor acting for the company (R4); one of DisclosurePurpose otherwise.
+    # One of DisclosurePurpose (R12), or of ProcessorPurpose for a processor (R4).
     purpose: Mapped[str | None] = mapped_column(String(32))
     fields: Mapped[list[str]] = mapped_column(JSON)
     request_id: Mapped[str | None] = mapped_column(String(128))

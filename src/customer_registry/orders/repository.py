@@ -7,25 +7,54 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, exists, insert, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Table,
+    bindparam,
+    exists,
+    insert,
+    select,
+    true,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from customer_registry.models import Customer, InvoiceStatusChange, Order
+from customer_registry.models import Customer, CustomerLink, InvoiceStatusChange, Order
 
 _INVOICE_STATUS_CHANGES = cast(Table, InvoiceStatusChange.__table__)
 
 # The checks before an order is created, built once (with and without an invoice number):
-# whether the customer exists, and whether the order's numbers are taken.
-_CUSTOMER_EXISTS = exists().where(Customer.id == bindparam("customer_id"))
+# the customer's state as the processing policy reads it, whether the caller's recipient is
+# linked to the customer, and whether the order's numbers are taken.
 _NUMBER_TAKEN = exists().where(Order.number == bindparam("number"))
+_STATE_COLUMNS = (
+    Customer.erased_at,
+    Customer.restricted_at,
+    Customer.erasure_requested_at,
+    Customer.relationship_ended_on,
+)
+_IS_LINKED = exists().where(
+    CustomerLink.customer_id == Customer.id,
+    CustomerLink.recipient_id == bindparam("recipient_id"),
+)
 _CREATION_CHECKS = {
-    False: select(_CUSTOMER_EXISTS, _NUMBER_TAKEN),
-    True: select(
-        _CUSTOMER_EXISTS,
-        _NUMBER_TAKEN | exists().where(Order.invoice_number == bindparam("invoice_number")),
-    ),
+    with_invoice: select(
+        *_STATE_COLUMNS,
+        _IS_LINKED.label("linked"),
+        (
+            _NUMBER_TAKEN | exists().where(Order.invoice_number == bindparam("invoice_number"))
+            if with_invoice
+            else _NUMBER_TAKEN
+        ).label("number_taken"),
+    ).where(Customer.id == bindparam("customer_id"))
+    for with_invoice in (False, True)
 }
+_CUSTOMER_STATE = select(*_STATE_COLUMNS, _IS_LINKED.label("linked")).where(
+    Customer.id == bindparam("customer_id")
+)
 
 
 class OrderRepository:
@@ -51,9 +80,16 @@ class OrderRepository:
         ordered_to: dt.date | None,
         after: uuid.UUID | None,
         limit: int,
+        invoice_statuses: Sequence[str] | None = None,
+        customers: ColumnElement[bool] | None = None,
     ) -> Sequence[Order]:
-        """Orders oldest first (ids are time-ordered), with their lines in one more query."""
+        """Orders oldest first (ids are time-ordered), with their lines in one more query;
+        `customers` bounds whose orders they are (a condition on `Customer`)."""
         query = select(Order).options(selectinload(Order.lines)).order_by(Order.id).limit(limit)
+        if customers is not None:
+            query = query.where(Order.customer_id.in_(select(Customer.id).where(customers)))
+        if invoice_statuses is not None:
+            query = query.where(Order.invoice_status.in_(invoice_statuses))
         if customer_id is not None:
             query = query.where(Order.customer_id == customer_id)
         if status is not None:
@@ -77,13 +113,20 @@ class OrderRepository:
         until: dt.datetime,
         invoice_status: str | None,
         limit: int,
+        disclosed: ColumnElement[bool] | None = None,
     ) -> Sequence[Order]:
-        """Orders by the time their invoice was issued or last changed; served by
-        ix_orders_invoice_updated_at (invoice_updated_at, id)."""
+        """Orders by the time their invoice was issued or last changed, of those `disclosed`
+        allows (a condition on `Order` and `Customer`); served by ix_orders_invoice_updated_at
+        (invoice_updated_at, id)."""
         query = (
             select(Order)
+            .join(Customer, Customer.id == Order.customer_id)
             .options(selectinload(Order.lines))
-            .where(Order.invoice_updated_at.is_not(None), Order.invoice_updated_at <= until)
+            .where(
+                Order.invoice_updated_at.is_not(None),
+                Order.invoice_updated_at <= until,
+                disclosed if disclosed is not None else true(),
+            )
             .order_by(Order.invoice_updated_at, Order.id)
             .limit(limit)
         )
@@ -94,24 +137,51 @@ class OrderRepository:
         return (await self.session.scalars(query)).all()
 
     async def creation_checks(
-        self, customer_id: uuid.UUID, number: str, invoice_number: str | None
-    ) -> tuple[bool, bool]:
-        """Whether the customer exists, and whether the order or invoice number is taken
-        already, in one query."""
+        self,
+        customer_id: uuid.UUID,
+        number: str,
+        invoice_number: str | None,
+        recipient_id: uuid.UUID | None,
+    ) -> Row[Any] | None:
+        row: Any
+        """The customer's state columns, `linked` (to `recipient_id`) and `number_taken` (the
+        order or invoice number), in one query; None when there is no such customer."""
         row = (
             await self.session.execute(
                 _CREATION_CHECKS[invoice_number is not None],
-                {"customer_id": customer_id, "number": number, "invoice_number": invoice_number},
+                {
+                    "customer_id": customer_id,
+                    "number": number,
+                    "invoice_number": invoice_number,
+                    "recipient_id": recipient_id,
+                },
             )
-        ).one()
-        return bool(row[0]), bool(row[1])
+        ).one_or_none()
+        return cast("Row[Any] | None", row)
 
-    async def customer_has_invoice(self, customer_id: uuid.UUID) -> bool:
+    async def customer_state(
+        self, customer_id: uuid.UUID, recipient_id: uuid.UUID | None
+    ) -> Row[Any] | None:
+        row: Any
+        """The customer's state columns and `linked` (to `recipient_id`), or None."""
+        row = (
+            await self.session.execute(
+                _CUSTOMER_STATE, {"customer_id": customer_id, "recipient_id": recipient_id}
+            )
+        ).one_or_none()
+        return cast("Row[Any] | None", row)
+
+    async def customer_has_invoice(
+        self, customer_id: uuid.UUID, statuses: Sequence[str] | None = None
+    ) -> bool:
+        """Whether the customer has an invoice (of one of `statuses`, when given)."""
         query = (
             select(Order.id)
             .where(Order.customer_id == customer_id, Order.invoice_status.is_not(None))
             .limit(1)
         )
+        if statuses is not None:
+            query = query.where(Order.invoice_status.in_(statuses))
         return await self.session.scalar(query) is not None
 
     async def add(self, order: Order) -> Order:

@@ -23,6 +23,7 @@ from customer_registry.models import InvoiceStatus, OrderStatus
 from customer_registry.orders.schemas import (
     BillingCustomer,
     BillingOrder,
+    BillingOrderRead,
     InvoiceFeedPage,
     InvoiceStatusChangeRead,
     InvoiceStatusUpdate,
@@ -31,6 +32,7 @@ from customer_registry.orders.schemas import (
     OrderStatusUpdate,
 )
 from customer_registry.orders.service import ORDER_ENTITY, BillingServiceDep, OrderServiceDep
+from customer_registry.policy import RestrictedReadPurpose
 
 router = documented_router(prefix="/api/v1/orders", tags=["orders"])
 customer_orders_router = documented_router(prefix="/api/v1/customers", tags=["orders"])
@@ -41,6 +43,10 @@ IfMatch = Annotated[
     Header(alias="If-Match", max_length=200, description='The ETag of the version read, e.g. "3".'),
 ]
 _ETAG_HEADER = {"ETag": {"description": "The order's version.", "schema": {"type": "string"}}}
+RestrictedPurposeQuery = Annotated[
+    RestrictedReadPurpose | None,
+    Query(description="Why a restricted customer's orders are read (privacy officer, admin)."),
+]
 
 
 @router.post(
@@ -91,8 +97,13 @@ async def list_orders(
     ordered_to: Annotated[IsoDate | None, Query(description="Last order date included.")] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
+    purpose: RestrictedPurposeQuery = None,
 ) -> Page[OrderRead]:
-    """List orders, oldest first; every order returned is audited as read."""
+    """List orders, oldest first; every order returned is audited as read.
+
+    Without `customer_id`, orders of restricted customers (R23) are left out; with it, a
+    restricted customer's orders need a privacy officer's stated `purpose` (403 otherwise).
+    """
     return await service.list_orders(
         actor,
         customer_id=customer_id,
@@ -102,6 +113,7 @@ async def list_orders(
         ordered_to=ordered_to,
         cursor=cursor,
         limit=limit,
+        purpose=purpose,
     )
 
 
@@ -111,10 +123,18 @@ async def list_orders(
     responses={200: {"headers": _ETAG_HEADER}, **error_responses(401, 403, 404, 422)},
 )
 async def read_order(
-    order_id: uuid.UUID, response: Response, service: OrderServiceDep, actor: OrdersReader
+    order_id: uuid.UUID,
+    response: Response,
+    service: OrderServiceDep,
+    actor: OrdersReader,
+    purpose: RestrictedPurposeQuery = None,
 ) -> OrderRead:
-    """Read an order; the read is audited."""
-    order = await service.get(order_id, actor)
+    """Read an order; the read is audited.
+
+    An order of a restricted customer (R23) is read only by a privacy officer or an
+    administrator who states a `purpose`, which the audit records (403 otherwise).
+    """
+    order = await service.get(order_id, actor, purpose)
     response.headers["ETag"] = etag(order.version)
     return order
 
@@ -178,10 +198,13 @@ async def change_invoice_status(
     responses=error_responses(401, 403, 404, 422),
 )
 async def read_invoice_history(
-    order_id: uuid.UUID, service: OrderServiceDep, actor: OrdersReader
+    order_id: uuid.UUID,
+    service: OrderServiceDep,
+    actor: OrdersReader,
+    purpose: RestrictedPurposeQuery = None,
 ) -> list[InvoiceStatusChangeRead]:
     """The invoice's status history, oldest first: who changed it from what to what, and when."""
-    return await service.invoice_history(order_id, actor)
+    return await service.invoice_history(order_id, actor, purpose)
 
 
 @customer_orders_router.get(
@@ -195,9 +218,15 @@ async def list_customer_orders(
     actor: OrdersReader,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
+    purpose: RestrictedPurposeQuery = None,
 ) -> Page[OrderRead]:
-    """A customer's orders, oldest first (R9 "previous orders"); each is audited as read."""
-    return await service.list_for_customer(customer_id, actor, cursor=cursor, limit=limit)
+    """A customer's orders, oldest first (R9 "previous orders"); each is audited as read.
+
+    A restricted customer's orders need a privacy officer's stated `purpose` (403 otherwise).
+    """
+    return await service.list_for_customer(
+        customer_id, actor, cursor=cursor, limit=limit, purpose=purpose
+    )
 
 
 _BILLING_ERRORS = (400, 401, 403, 422)
@@ -237,7 +266,7 @@ async def read_billing_customer(
 
 @billing_router.get(
     "/customers/{customer_id}/orders",
-    response_model=Page[OrderRead],
+    response_model=Page[BillingOrderRead],
     responses=error_responses(*_BILLING_ERRORS),
 )
 async def list_billing_customer_orders(
@@ -246,8 +275,9 @@ async def list_billing_customer_orders(
     actor: BillingReader,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
-) -> Page[OrderRead]:
-    """A customer's invoiced orders, oldest first."""
+) -> Page[BillingOrderRead]:
+    """A customer's invoiced orders that the purpose may receive, oldest first; fields the
+    purpose does not need (e.g. order lines for a credit decision) are null."""
     return await service.customer_orders(customer_id, actor, cursor=cursor, limit=limit)
 
 

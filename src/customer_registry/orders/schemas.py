@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Annotated, Any, Self
 
@@ -259,7 +260,8 @@ class InvoiceStatusChangeRead(BaseModel):
 
 
 class BillingCustomer(BaseModel):
-    """What the finance partner sees of a customer (R12): name, organisation, address, e-mail."""
+    """What a partner receives of a customer (R12): only what the request's purpose needs
+    (the processing policy's fields); the fields it does not need are null."""
 
     id: uuid.UUID
     first_name: str | None
@@ -269,16 +271,21 @@ class BillingCustomer(BaseModel):
     address: Address | None
 
     @classmethod
-    def from_model(cls, customer: Customer) -> BillingCustomer:
+    def from_model(
+        cls, customer: Customer, fields: Collection[str] = BILLING_CUSTOMER_FIELDS
+    ) -> BillingCustomer:
+        values: dict[str, Any] = {
+            "first_name": customer.first_name,
+            "last_name": customer.last_name,
+            "organisation": organisation_of(customer),
+            "email": customer.email,
+            "address": address_of(customer),
+        }
         return trusted(
             cls,
             {
                 "id": customer.id,
-                "first_name": customer.first_name,
-                "last_name": customer.last_name,
-                "organisation": organisation_of(customer),
-                "email": customer.email,
-                "address": address_of(customer),
+                **{name: value if name in fields else None for name, value in values.items()},
             },
         )
 
@@ -286,15 +293,61 @@ class BillingCustomer(BaseModel):
         return [name for name in BILLING_CUSTOMER_FIELDS if getattr(self, name) is not None]
 
 
-class BillingOrder(OrderRead):
-    """An invoiced order with the billing view of its customer."""
+class BillingOrderRead(BaseModel):
+    """An invoiced order as a partner receives it: only what the purpose needs (e.g. no order
+    lines for a credit decision); the rest is null."""
+
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    number: str | None
+    ordered_on: dt.date | None
+    channel: OrderChannel | None
+    reseller_name: str | None
+    currency: str | None
+    status: OrderStatus | None
+    lines: list[OrderLineRead] | None
+    totals: Totals | None
+    invoice: InvoiceRead | None
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def from_model(cls, order: Order, fields: Collection[str]) -> BillingOrderRead:
+        return trusted(cls, billing_order_values(order, fields))
+
+    def fields_with_data(self) -> list[str]:
+        return [name for name in ORDER_FIELDS if getattr(self, name) is not None]
+
+
+def billing_order_values(order: Order, fields: Collection[str]) -> dict[str, Any]:
+    """The values of an order, each of `ORDER_FIELDS` outside `fields` null."""
+    values = order_values(order)
+    for name in ORDER_FIELDS:
+        if name not in fields:
+            values[name] = None
+    return values
+
+
+class BillingOrder(BillingOrderRead):
+    """An invoiced order with what its purpose needs of its customer."""
 
     customer: BillingCustomer
 
     @classmethod
-    def of(cls, order: Order, customer: Customer) -> BillingOrder:
+    def of(
+        cls,
+        order: Order,
+        customer: Customer,
+        order_fields: Collection[str],
+        customer_fields: Collection[str],
+    ) -> BillingOrder:
         return trusted(
-            cls, {**order_values(order), "customer": BillingCustomer.from_model(customer)}
+            cls,
+            {
+                **billing_order_values(order, order_fields),
+                "customer": BillingCustomer.from_model(customer, customer_fields),
+            },
         )
 
 

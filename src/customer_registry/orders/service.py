@@ -47,14 +47,30 @@ from customer_registry.orders.money import (
 )
 from customer_registry.orders.repository import OrderRepository
 from customer_registry.orders.schemas import (
+    BILLING_CUSTOMER_FIELDS,
     BillingCustomer,
     BillingOrder,
+    BillingOrderRead,
     InvoiceFeedPage,
     InvoiceStatusChangeRead,
     OrderCreate,
     OrderRead,
 )
 from customer_registry.partners.disclosures import CUSTOMER_ENTITY, Disclosed, DisclosureLog
+from customer_registry.policy import (
+    Caller,
+    Decision,
+    Operation,
+    RestrictedReadPurpose,
+    admitted,
+    caller_of,
+    enforce,
+)
+from customer_registry.policy.conditions import disclosed_invoices, in_states
+from customer_registry.policy.rules import (
+    PURPOSE_ORDER_FIELDS,
+    CustomerRestricted,
+)
 
 ORDER_ENTITY = "order"
 NUMBER_TAKEN = "Another order has this order number or invoice number."
@@ -78,6 +94,16 @@ INVOICE_TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
 RECIPIENT_INVOICE_STATUSES = frozenset({InvoiceStatus.paid, InvoiceStatus.in_collection})
 
 _FEED_START = (dt.datetime(1970, 1, 1, tzinfo=dt.UTC), uuid.UUID(int=0))
+NO_SUCH_CUSTOMER = "No such customer."
+# Whose orders a list without a customer holds: the policy's states for reading orders.
+_LISTED = in_states(admitted(Caller.staff, Operation.order_read))
+
+
+def _recipient(actor: Actor) -> uuid.UUID | None:
+    """The web shop's recipient, whose links bound the customers it acts on; else None."""
+    if actor.principal is None or caller_of(actor) is not Caller.web_shop:
+        return None
+    return actor.principal.recipient_id
 
 
 def _stale(version: int) -> PreconditionFailed:
@@ -94,12 +120,17 @@ class OrderService:
     async def create(self, data: OrderCreate, actor: Actor) -> OrderRead:
         if actor.data_source is DataSource.web_shop and data.channel is not OrderChannel.web_shop:
             raise UnprocessableEntity("The web shop records orders of channel web_shop only.")
-        customer_exists, number_taken = await self.orders.creation_checks(
-            data.customer_id, data.number, data.invoice.number if data.invoice else None
+        recipient = _recipient(actor)
+        checks = await self.orders.creation_checks(
+            data.customer_id,
+            data.number,
+            data.invoice.number if data.invoice else None,
+            recipient,
         )
-        if not customer_exists:
+        if checks is None:
             raise UnprocessableEntity("customer_id names no customer.")
-        if number_taken:
+        enforce(actor, checks, Operation.order_create, linked=recipient is None or checks.linked)
+        if checks.number_taken:
             raise Conflict(NUMBER_TAKEN)
         now = utcnow()
         lines: list[OrderLine] = []
@@ -163,10 +194,37 @@ class OrderService:
         )
         return created
 
-    async def get(self, order_id: uuid.UUID, actor: Actor) -> OrderRead:
-        order = OrderRead.from_model(await self._get(order_id))
-        await self._record_reads(actor, [order])
+    async def get(
+        self,
+        order_id: uuid.UUID,
+        actor: Actor,
+        purpose: RestrictedReadPurpose | None = None,
+    ) -> OrderRead:
+        stored = await self._get(order_id)
+        await self._allow(stored.customer_id, actor, Operation.order_read, purpose)
+        order = OrderRead.from_model(stored)
+        await self._record_reads(actor, [order], purpose)
         return order
+
+    async def _allow(
+        self,
+        customer_id: uuid.UUID,
+        actor: Actor,
+        operation: Operation,
+        purpose: RestrictedReadPurpose | None = None,
+    ) -> Decision:
+        """The policy's decision on the customer of the orders; raises its refusal."""
+        recipient = _recipient(actor)
+        state = await self.orders.customer_state(customer_id, recipient)
+        if state is None:
+            raise NotFound(NO_SUCH_CUSTOMER)
+        return enforce(
+            actor,
+            state,
+            operation,
+            stated_purpose=purpose,
+            linked=recipient is None or state.linked,
+        )
 
     async def list_orders(
         self,
@@ -179,8 +237,14 @@ class OrderService:
         ordered_to: dt.date | None,
         cursor: str | None,
         limit: int,
+        purpose: RestrictedReadPurpose | None = None,
     ) -> Page[OrderRead]:
+        """A page of orders: of one customer as the policy allows, or of every customer whose
+        orders may be read without a stated purpose."""
+        if customer_id is not None:
+            await self._allow(customer_id, actor, Operation.order_read, purpose)
         rows = await self.orders.list(
+            customers=None if customer_id is not None else _LISTED,
             customer_id=customer_id,
             status=status.value if status else None,
             invoice_status=invoice_status.value if invoice_status else None,
@@ -190,16 +254,20 @@ class OrderService:
             limit=limit + 1,
         )
         items = [OrderRead.from_model(order) for order in rows[:limit]]
-        await self._record_reads(actor, items)
+        await self._record_reads(actor, items, purpose)
         return Page[OrderRead](
             items=items, next_cursor=encode_cursor(items[-1].id) if len(rows) > limit else None
         )
 
     async def list_for_customer(
-        self, customer_id: uuid.UUID, actor: Actor, *, cursor: str | None, limit: int
+        self,
+        customer_id: uuid.UUID,
+        actor: Actor,
+        *,
+        cursor: str | None,
+        limit: int,
+        purpose: RestrictedReadPurpose | None = None,
     ) -> Page[OrderRead]:
-        if await self.orders.customer(customer_id) is None:
-            raise NotFound("No such customer.")
         return await self.list_orders(
             actor,
             customer_id=customer_id,
@@ -209,12 +277,14 @@ class OrderService:
             ordered_to=None,
             cursor=cursor,
             limit=limit,
+            purpose=purpose,
         )
 
     async def change_status(
         self, order_id: uuid.UUID, target: OrderStatus, version: int, actor: Actor
     ) -> OrderRead:
         order = await self._get(order_id)
+        await self._allow(order.customer_id, actor, Operation.order_change)
         if order.version != version:
             raise _stale(version)
         current = OrderStatus(order.status)
@@ -230,6 +300,7 @@ class OrderService:
         self, order_id: uuid.UUID, target: InvoiceStatus, version: int, actor: Actor
     ) -> OrderRead:
         order = await self._get(order_id)
+        await self._allow(order.customer_id, actor, Operation.invoice_change)
         if order.version != version:
             raise _stale(version)
         if order.invoice_status is None:
@@ -247,9 +318,13 @@ class OrderService:
         return await self._changed(order_id, actor, ["invoice"])
 
     async def invoice_history(
-        self, order_id: uuid.UUID, actor: Actor
+        self,
+        order_id: uuid.UUID,
+        actor: Actor,
+        purpose: RestrictedReadPurpose | None = None,
     ) -> list[InvoiceStatusChangeRead]:
         order = await self._get(order_id)
+        await self._allow(order.customer_id, actor, Operation.order_read, purpose)
         history = [
             InvoiceStatusChangeRead.model_validate(change)
             for change in await self.orders.invoice_history(order_id)
@@ -261,6 +336,7 @@ class OrderService:
             order.id,
             customer_id=order.customer_id,
             fields=["invoice"],
+            purpose=purpose.value if purpose else None,
         )
         return history
 
@@ -299,10 +375,15 @@ class OrderService:
             }
         )
 
-    async def _record_reads(self, actor: Actor, orders: Sequence[OrderRead]) -> None:
+    async def _record_reads(
+        self,
+        actor: Actor,
+        orders: Sequence[OrderRead],
+        purpose: RestrictedReadPurpose | None = None,
+    ) -> None:
         """One read event per order returned, and for a recipient one disclosure per customer."""
         disclosed = Disclosed()
-        events = order_read_events(actor, orders, disclosed)
+        events = order_read_events(actor, orders, disclosed, purpose.value if purpose else None)
         await self.audit.record_many(events)
         await self.disclosures.record(actor, disclosed)
 
@@ -314,7 +395,8 @@ class OrderService:
 
 
 class BillingService:
-    """The finance partner's view (R12): invoiced orders, and what billing needs of customers."""
+    """A partner's view (R12): invoiced orders and customers, each shaped by the processing
+    policy for the request's purpose, and each response a logged disclosure."""
 
     def __init__(self, session: AsyncSession, feed_delay: dt.timedelta) -> None:
         self.orders = OrderRepository(session)
@@ -323,30 +405,40 @@ class BillingService:
         self.feed_delay = feed_delay
 
     async def customer(self, customer_id: uuid.UUID, actor: Actor) -> BillingCustomer:
-        """A customer with at least one invoice; others are not the partner's business."""
+        """A customer with an invoice the purpose may receive; others are not the partner's
+        business."""
         customer = await self.orders.customer(customer_id)
-        if customer is None or not await self.orders.customer_has_invoice(customer_id):
+        if customer is None:
             raise NotFound("No such customer with an invoice.")
-        billing = BillingCustomer.from_model(customer)
+        decision = enforce(actor, customer, Operation.billing_disclose)
+        if not await self.orders.customer_has_invoice(customer_id, _statuses(decision)):
+            raise NotFound("No such customer with an invoice.")
+        billing = BillingCustomer.from_model(customer, _customer_fields(decision))
         await self._record_reads(actor, [], [billing])
         return billing
 
     async def customer_orders(
         self, customer_id: uuid.UUID, actor: Actor, *, cursor: str | None, limit: int
-    ) -> Page[OrderRead]:
+    ) -> Page[BillingOrderRead]:
+        customer = await self.orders.customer(customer_id)
+        if customer is None:
+            return Page[BillingOrderRead](items=[], next_cursor=None)
+        decision = enforce(actor, customer, Operation.billing_disclose)
         rows = await self.orders.list(
             customer_id=customer_id,
             status=None,
             invoice_status=None,
             invoiced_only=True,
+            invoice_statuses=_statuses(decision),
             ordered_from=None,
             ordered_to=None,
             after=decode_uuid_cursor(cursor) if cursor else None,
             limit=limit + 1,
         )
-        items = [OrderRead.from_model(order) for order in rows[:limit]]
+        fields = _order_fields(actor)
+        items = [BillingOrderRead.from_model(order, fields) for order in rows[:limit]]
         await self._record_reads(actor, items, [])
-        return Page[OrderRead](
+        return Page[BillingOrderRead](
             items=items, next_cursor=encode_cursor(items[-1].id) if len(rows) > limit else None
         )
 
@@ -356,7 +448,14 @@ class BillingService:
             raise NotFound("No such order with an invoice.")
         customer = await self.orders.customer(order.customer_id)
         assert customer is not None  # a foreign key
-        billing = BillingOrder.of(order, customer)
+        decision = enforce(actor, customer, Operation.billing_disclose)
+        statuses = _statuses(decision)
+        if statuses is not None and order.invoice_status not in statuses:
+            raise CustomerRestricted(
+                "The processing of this customer is restricted; this invoice is not "
+                f"disclosed for {actor.purpose}. {decision.reason}"
+            )
+        billing = BillingOrder.of(order, customer, _order_fields(actor), _customer_fields(decision))
         await self._record_reads(actor, [billing], [billing.customer])
         return billing
 
@@ -368,21 +467,30 @@ class BillingService:
         invoice_status: InvoiceStatus | None,
         limit: int,
     ) -> InvoiceFeedPage:
-        """Orders whose invoice was issued or changed after the cursor, oldest change first.
+        """Orders whose invoice was issued or changed after the cursor, oldest change first;
+        only those the policy lets the request's purpose receive.
 
         Changes newer than the feed delay are held back: a transaction that stamped its
         change earlier but commits later would otherwise fall behind a cursor for good.
         """
         after = _decode_feed_cursor(cursor) if cursor else None
+        caller = caller_of(actor)
+        now = utcnow()
         rows = await self.orders.invoice_feed(
             after=after,
-            until=utcnow() - self.feed_delay,
+            until=now - self.feed_delay,
             invoice_status=invoice_status.value if invoice_status else None,
             limit=limit + 1,
+            disclosed=disclosed_invoices(caller, now.date()),
         )
         page = rows[:limit]
         customers = await self.orders.customers(order.customer_id for order in page)
-        items = [BillingOrder.of(order, customers[order.customer_id]) for order in page]
+        order_fields = _order_fields(actor)
+        items = []
+        for order in page:
+            customer = customers[order.customer_id]
+            decision = enforce(actor, customer, Operation.billing_disclose)
+            items.append(BillingOrder.of(order, customer, order_fields, _customer_fields(decision)))
         await self._record_reads(
             actor, items, list({item.customer.id: item.customer for item in items}.values())
         )
@@ -399,7 +507,10 @@ class BillingService:
         )
 
     async def _record_reads(
-        self, actor: Actor, orders: Sequence[OrderRead], customers: Sequence[BillingCustomer]
+        self,
+        actor: Actor,
+        orders: Sequence[BillingOrderRead],
+        customers: Sequence[BillingCustomer],
     ) -> None:
         disclosed = Disclosed()
         events = order_read_events(actor, orders, disclosed)
@@ -420,8 +531,26 @@ class BillingService:
         await self.disclosures.record(actor, disclosed)
 
 
+def _statuses(decision: Decision) -> list[str] | None:
+    """The invoice statuses the decision lets go out, or None for any."""
+    invoices = decision.invoices
+    return None if invoices is None else sorted(status.value for status in invoices)
+
+
+def _customer_fields(decision: Decision) -> frozenset[str]:
+    return decision.fields if decision.fields is not None else frozenset(BILLING_CUSTOMER_FIELDS)
+
+
+def _order_fields(actor: Actor) -> frozenset[str]:
+    """The fields of an order the request's purpose needs."""
+    return PURPOSE_ORDER_FIELDS.get(caller_of(actor), frozenset())
+
+
 def order_read_events(
-    actor: Actor, orders: Sequence[OrderRead], disclosed: Disclosed
+    actor: Actor,
+    orders: Sequence[OrderRead | BillingOrderRead],
+    disclosed: Disclosed,
+    purpose: str | None = None,
 ) -> list[dict[str, Any]]:
     """One read event per order, each order's fields also counted as disclosed."""
     events = []
@@ -435,6 +564,7 @@ def order_read_events(
                 order.id,
                 customer_id=order.customer_id,
                 fields=fields,
+                purpose=purpose,
             )
         )
         disclosed.add(order.customer_id, fields, ORDER_ENTITY)

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.auth.principal import Actor
+from customer_registry.models import ProcessorPurpose
 from customer_registry.models.base import utcnow
 from customer_registry.partners.repository import DisclosureRepository
 
@@ -51,7 +52,7 @@ class DisclosureLog:
                     "recipient_id": principal.recipient_id,
                     "api_key_id": uuid.UUID(principal.id),
                     "customer_id": customer_id,
-                    "purpose": actor.purpose,
+                    "purpose": actor.purpose or ProcessorPurpose.web_shop_service.value,
                     "fields": sorted(fields),
                     "request_id": actor.request_id,
                 }

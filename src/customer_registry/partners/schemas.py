@@ -18,7 +18,13 @@ from pydantic import (
 from customer_registry.auth.principal import ApiKeyScope
 from customer_registry.core.validation import Text100, Text200, Text2000
 from customer_registry.customers.validation import BusinessId, CountryCode
-from customer_registry.models import ApiKey, DisclosurePurpose, Recipient, RecipientRole
+from customer_registry.models import (
+    ApiKey,
+    DisclosurePurpose,
+    ProcessorPurpose,
+    Recipient,
+    RecipientRole,
+)
 from customer_registry.partners.regions import in_eu_eea, may_receive_data
 from customer_registry.partners.rules import normalize_network
 
@@ -184,8 +190,9 @@ class DisclosureRead(BaseModel):
     recipient_id: uuid.UUID
     api_key_id: uuid.UUID
     customer_id: uuid.UUID
-    purpose: DisclosurePurpose | None = Field(
-        description="Null for the web shop operator, which processes data for the company."
+    purpose: DisclosurePurpose | ProcessorPurpose = Field(
+        description="Why the data went out (R12); `web_shop_service` for the web shop "
+        "operator, a processor serving the company's own customers (R4)."
     )
     fields: list[str]
     request_id: str | None

@@ -25,6 +25,7 @@ class RestrictionRepository:
         restricted_at: dt.datetime | None,
         reason: str | None,
         restricted_by: str | None,
+        ground: str | None = None,
     ) -> bool:
         """Change the restriction only if it is still as read: True when it changed."""
         currently = (
@@ -39,6 +40,7 @@ class RestrictionRepository:
                 restricted_at=restricted_at,
                 restriction_reason=reason,
                 restricted_by=restricted_by,
+                restriction_ground=ground,
             )
             .execution_options(synchronize_session=False)
         )

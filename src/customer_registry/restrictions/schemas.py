@@ -8,7 +8,7 @@ import uuid
 from pydantic import BaseModel, ConfigDict, Field
 
 from customer_registry.core.validation import Text500
-from customer_registry.models import Customer
+from customer_registry.models import Customer, RestrictionGround
 
 
 class RestrictionCreate(BaseModel):
@@ -17,6 +17,9 @@ class RestrictionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: Text500
+    ground: RestrictionGround | None = Field(
+        default=None, description="The ground of GDPR Art. 18(1) the restriction rests on."
+    )
 
 
 class RestrictionRead(BaseModel):
@@ -26,6 +29,7 @@ class RestrictionRead(BaseModel):
     restricted: bool
     restricted_at: dt.datetime | None
     reason: str | None
+    ground: RestrictionGround | None
     restricted_by: str | None = Field(description="The account that set the restriction.")
 
     @classmethod
@@ -35,5 +39,8 @@ class RestrictionRead(BaseModel):
             restricted=customer.restricted_at is not None,
             restricted_at=customer.restricted_at,
             reason=customer.restriction_reason,
+            ground=RestrictionGround(customer.restriction_ground)
+            if customer.restriction_ground
+            else None,
             restricted_by=customer.restricted_by,
         )

@@ -14,6 +14,7 @@ from customer_registry.core.database import SessionDep
 from customer_registry.core.errors import Conflict, NotFound
 from customer_registry.models import AuditAction, Customer
 from customer_registry.models.base import utcnow
+from customer_registry.policy import Operation, enforce
 from customer_registry.restrictions.repository import RestrictionRepository
 from customer_registry.restrictions.schemas import RestrictionCreate, RestrictionRead
 
@@ -26,7 +27,7 @@ class RestrictionService:
         self.audit = AuditTrail(session)
 
     async def get(self, customer_id: uuid.UUID, actor: Actor) -> RestrictionRead:
-        customer = await self._get(customer_id)
+        customer = await self._get(customer_id, actor)
         await self.audit.record(
             actor,
             AuditAction.read,
@@ -40,9 +41,13 @@ class RestrictionService:
     async def restrict(
         self, customer_id: uuid.UUID, data: RestrictionCreate, actor: Actor
     ) -> RestrictionRead:
-        customer = await self._get(customer_id)
+        customer = await self._get(customer_id, actor)
         if customer.restricted_at is not None or not await self.restrictions.set(
-            customer, restricted_at=utcnow(), reason=data.reason, restricted_by=actor.actor_id
+            customer,
+            restricted_at=utcnow(),
+            reason=data.reason,
+            restricted_by=actor.actor_id,
+            ground=data.ground.value if data.ground else None,
         ):
             raise Conflict("The processing of this customer is already restricted.")
         await self.audit.record(
@@ -51,12 +56,12 @@ class RestrictionService:
             RESTRICTION_ENTITY,
             customer_id,
             customer_id=customer_id,
-            fields=["restriction_reason"],
+            fields=["restriction_reason", *(["restriction_ground"] if data.ground else [])],
         )
         return RestrictionRead.from_model(customer)
 
     async def release(self, customer_id: uuid.UUID, actor: Actor) -> RestrictionRead:
-        customer = await self._get(customer_id)
+        customer = await self._get(customer_id, actor)
         if customer.restricted_at is None or not await self.restrictions.set(
             customer, restricted_at=None, reason=None, restricted_by=None
         ):
@@ -71,10 +76,11 @@ class RestrictionService:
         )
         return RestrictionRead.from_model(customer)
 
-    async def _get(self, customer_id: uuid.UUID) -> Customer:
+    async def _get(self, customer_id: uuid.UUID, actor: Actor) -> Customer:
         customer = await self.restrictions.get(customer_id)
         if customer is None:
             raise NotFound("No such customer.")
+        enforce(actor, customer, Operation.restriction_manage)
         return customer
 
 

@@ -3,7 +3,7 @@
 Each breakdown is counted in the database and passed through `suppress`, so no cell under
 the minimum is ever shown. Order aggregates (orders and revenue per month and channel) count
 distinct *people* per cell for the suppression, and hide a cell's orders and revenue with
-its head count; restricted customers are left out with `not_restricted()`.
+its head count; who is counted is the processing policy's (`Operation.statistics`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from customer_registry.audit.service import AuditTrail
 from customer_registry.auth.principal import Actor
 from customer_registry.core.database import SessionDep
-from customer_registry.customers.predicates import not_restricted
 from customer_registry.models import (
     AuditAction,
     Customer,
@@ -32,6 +31,8 @@ from customer_registry.models import (
 )
 from customer_registry.models.base import utcnow
 from customer_registry.orders.money import from_cents
+from customer_registry.policy import Caller, Operation
+from customer_registry.policy.conditions import admitted_subjects
 from customer_registry.statistics.repository import (
     Grouping,
     OrderTotals,
@@ -81,7 +82,7 @@ class StatisticsService:
         self.audit = AuditTrail(session)
 
     async def customers(self, actor: Actor, *, months: int) -> CustomerStatistics:
-        included = [not_restricted()]
+        included = [admitted_subjects(Caller.staff, Operation.statistics, utcnow().date())]
         by_type = Counter({item.value: 0 for item in CustomerType})
         for (customer_type,), count in await self.statistics.count_by(included, Customer.type):
             by_type[str(customer_type)] += count
@@ -129,7 +130,7 @@ class StatisticsService:
         today = utcnow().date()
         month_keys = _month_keys(today, months)
         included = [
-            not_restricted(),
+            admitted_subjects(Caller.staff, Operation.statistics, today),
             Order.status != OrderStatus.cancelled.value,
             Order.ordered_on >= dt.date.fromisoformat(month_keys[0] + "-01"),
             Order.ordered_on < _first_of_next_month(today),
