@@ -248,7 +248,8 @@ async def _put_in_state(
     world: World, customer: dict[str, Any], state: State, officer: Staff
 ) -> None:
     key = customer["id"] if is_postgres() else uuid.UUID(customer["id"]).hex
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
+    moment = dt.datetime.now(dt.UTC)
+    now: object = moment if is_postgres() else moment.replace(tzinfo=None).isoformat(sep=" ")
     if state is State.relationship_ended:
         await execute_sql(
             world.database_url,

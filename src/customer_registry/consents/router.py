@@ -23,7 +23,7 @@ RestrictedPurposeQuery = Annotated[
 ]
 
 
-@router.get("", response_model=ConsentsRead, responses=error_responses(401, 403, 404, 422))
+@router.get("", response_model=ConsentsRead, responses=error_responses(401, 403, 404, 410, 422))
 async def read_consents(
     customer_id: uuid.UUID,
     service: ConsentServiceDep,
@@ -40,7 +40,7 @@ async def read_consents(
     "",
     response_model=ConsentEventRead,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(401, 403, 404, 410, 422),
 )
 async def record_consent(
     customer_id: uuid.UUID,

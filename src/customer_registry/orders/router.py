@@ -53,7 +53,7 @@ RestrictedPurposeQuery = Annotated[
     "",
     response_model=OrderRead,
     status_code=status.HTTP_201_CREATED,
-    responses={201: {"headers": _ETAG_HEADER}, **error_responses(401, 403, 409, 422)},
+    responses={201: {"headers": _ETAG_HEADER}, **error_responses(401, 403, 409, 410, 422)},
 )
 async def create_order(
     data: OrderCreate,
@@ -86,7 +86,7 @@ async def create_order(
     return order
 
 
-@router.get("", response_model=Page[OrderRead], responses=error_responses(401, 403, 422))
+@router.get("", response_model=Page[OrderRead], responses=error_responses(401, 403, 404, 422))
 async def list_orders(
     service: OrderServiceDep,
     actor: OrdersReader,
@@ -144,7 +144,7 @@ async def read_order(
     response_model=OrderRead,
     responses={
         200: {"headers": _ETAG_HEADER},
-        **error_responses(401, 403, 404, 409, 412, 422, 428),
+        **error_responses(401, 403, 404, 409, 410, 412, 422, 428),
     },
 )
 async def change_order_status(
@@ -229,7 +229,7 @@ async def list_customer_orders(
     )
 
 
-_BILLING_ERRORS = (400, 401, 403, 422)
+_BILLING_ERRORS = (400, 401, 403, 410, 422)
 
 
 @billing_router.get(

@@ -15,7 +15,7 @@ router = documented_router(
 )
 
 
-@router.get("", response_model=RestrictionRead, responses=error_responses(401, 403, 404, 422))
+@router.get("", response_model=RestrictionRead, responses=error_responses(401, 403, 404, 410, 422))
 async def read_restriction(
     customer_id: uuid.UUID, service: RestrictionServiceDep, actor: RestrictionsManager
 ) -> RestrictionRead:
@@ -23,7 +23,7 @@ async def read_restriction(
     return await service.get(customer_id, actor)
 
 
-@router.put("", response_model=RestrictionRead, responses=error_responses(401, 403, 404, 409, 422))
+@router.put("", response_model=RestrictionRead, responses=error_responses(401, 403, 404, 409, 410, 422))
 async def restrict_customer(
     customer_id: uuid.UUID,
     data: RestrictionCreate,
@@ -40,7 +40,7 @@ async def restrict_customer(
 
 
 @router.delete(
-    "", response_model=RestrictionRead, responses=error_responses(401, 403, 404, 409, 422)
+    "", response_model=RestrictionRead, responses=error_responses(401, 403, 404, 409, 410, 422)
 )
 async def release_restriction(
     customer_id: uuid.UUID, service: RestrictionServiceDep, actor: RestrictionsManager
