@@ -23,7 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Benchmark the registry against a raw-asyncpg baseline on a dedicated "
         "PostgreSQL database (created, seeded and dropped by this command).",
-        epilog=f"scenarios:\n{available}\n{planned}",
+        epilog=f"scenarios:\n{available}\n{planned}\n\n"
+        "python -m bench audit-chain --help: sealing and verifying the audit chain",
     )
     parser.add_argument(
         "--scenario",
@@ -104,6 +105,11 @@ def service_settings(values: Sequence[str]) -> dict[str, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["audit-chain"]:
+        from bench import audit_chain
+
+        return audit_chain.main(argv[1:])
     parser = build_parser()
     arguments = parser.parse_args(argv)
     keys = [key.strip().lower() for key in arguments.scenario.split(",") if key.strip()]
