@@ -23,7 +23,9 @@ async def read_restriction(
     return await service.get(customer_id, actor)
 
 
-@router.put("", response_model=RestrictionRead, responses=error_responses(401, 403, 404, 409, 410, 422))
+@router.put(
+    "", response_model=RestrictionRead, responses=error_responses(401, 403, 404, 409, 410, 422)
+)
 async def restrict_customer(
     customer_id: uuid.UUID,
     data: RestrictionCreate,
