@@ -82,6 +82,16 @@ def bookkeeping_ends_on(issued_on: dt.date, years: int) -> dt.date:
     return dt.date(issued_on.year + years, 12, 31)
 
 
+def columns_to_erase(customer: Customer, blockers: list[Blocker]) -> list[str]:
+    """The personal columns holding a value that no blocker keeps."""
+    kept = {column for blocker in blockers for column in blocker.keeps}
+    return [
+        column
+        for column in PERSONAL_COLUMNS
+        if column not in kept and getattr(customer, column) is not None
+    ]
+
+
 class Eraser:
     """Computes blockers from the data and erases or anonymises a customer."""
 
@@ -154,11 +164,7 @@ class Eraser:
     ) -> list[str]:
         """Empty every personal column no blocker keeps; returns the columns emptied."""
         kept = {column for blocker in blockers for column in blocker.keeps}
-        erased = [
-            column
-            for column in PERSONAL_COLUMNS
-            if column not in kept and getattr(customer, column) is not None
-        ]
+        erased = columns_to_erase(customer, blockers)
         now = utcnow()
         values: dict[str, Any] = dict.fromkeys(erased)
         if kept:
