@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.config import Settings
 from customer_registry.models import Purpose, Recipient, RecipientRole
-from customer_registry.partners.regions import in_eu_eea, may_receive_data
+from customer_registry.partners.regions import has_adequacy_decision, in_eu_eea, may_receive_data
 from customer_registry.privacy_notice.authority import DATA_PROTECTION_OMBUDSMAN, AuthorityContact
 from customer_registry.privacy_notice.texts import (
     COOKIES,
@@ -277,6 +277,14 @@ def _recipient_line(recipient: Recipient, language: NoticeLanguage) -> str:
     line = f"{recipient.name} ({role}, {recipient.country})"
     if in_eu_eea(recipient.country):
         return line
+    if has_adequacy_decision(recipient.country):
+        return line + _pick(
+            language,
+            "; EU:n/ETA:n ulkopuolella, maassa, jonka tietosuojan tason Euroopan komissio on "
+            "todennut riittäväksi (tietosuoja-asetuksen 45 artikla)",
+            "; outside the EU/EEA, in a country for which the European Commission has "
+            "adopted an adequacy decision (GDPR Art. 45)",
+        )
     if may_receive_data(recipient.country, recipient.safeguard):
         return line + _pick(
             language,
