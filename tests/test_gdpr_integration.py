@@ -206,6 +206,47 @@ class TestNotifyingRecipients:
         events = await audit_events(client, privacy_officer.headers, customer_id=customer["id"])
         assert any(e["entity"] == "recipient_notice" and e["action"] == "update" for e in events)
 
+    async def test_a_key_with_several_purposes_reads_its_notices_without_naming_one(
+        self,
+        client: httpx.AsyncClient,
+        staff: Staff,
+        privacy_officer: Staff,
+        admin: Staff,
+    ) -> None:
+        customer = await create_customer(client, staff.headers, customer_body())
+        await create_order(client, staff.headers, order_body(customer["id"]))
+        key = await finance_key(client, admin.headers, purposes=["invoicing", "debt_collection"])
+        billing = await client.get(
+            f"/api/v1/billing/customers/{customer['id']}",
+            headers=key_headers(key, "invoicing"),
+        )
+        assert billing.status_code == 200
+        request = await verified_request(
+            client,
+            staff,
+            privacy_officer,
+            customer["id"],
+            "rectification",
+            changes={"phone": "+358401112233"},
+            grounds="New number",
+        )
+        await complete(client, privacy_officer, request["id"])
+
+        feed = await client.get("/api/v1/recipient-notices", headers=key_headers(key))
+        notice = feed.json()["items"][0]
+        acknowledged = await client.post(
+            f"/api/v1/recipient-notices/{notice['id']}/acknowledge", headers=key_headers(key)
+        )
+
+        assert feed.status_code == 200
+        assert (notice["customer_id"], notice["kind"]) == (customer["id"], "rectified")
+        assert acknowledged.status_code == 200
+        events = await audit_events(client, privacy_officer.headers, customer_id=customer["id"])
+        assert [e["purpose"] for e in events if e["entity"] == "recipient_notice"] == [
+            None,
+            None,
+        ]
+
     async def test_staff_and_other_recipients_do_not_see_the_notices(
         self, client: httpx.AsyncClient, staff: Staff, admin: Staff
     ) -> None:
