@@ -71,6 +71,23 @@ class TestErasureBlockers:
         bookkeeping = next(b for b in outcome["blockers"] if b["kind"] == "bookkeeping")
         assert bookkeeping["ends_on"] == "2032-12-31"  # invoice of 2026, kept 6 years
         assert "Kirjanpitolaki" in bookkeeping["legal_reason"]
+        assert bookkeeping["legal_reason_en"] == bookkeeping["legal_reason"]
+        assert bookkeeping["legal_reason_fi"] == (
+            "Kirjanpitolain (1336/1997) 2 luvun 10 §:n mukaan tositteet on säilytettävä kuusi "
+            "vuotta sen vuoden lopusta, jona tilikausi on päättynyt, ja lasku on kirjanpidon "
+            "tosite. Oikeutta tietojen poistamiseen ei sovelleta siltä osin kuin käsittely on "
+            "tarpeen rekisterinpitäjää koskevan lakisääteisen velvoitteen noudattamiseksi "
+            "(tietosuoja-asetuksen 17 artiklan 3 kohdan b alakohta). Tällä perusteella "
+            "säilytetään vain laskutustiedot; muut tiedot poistetaan."
+        )
+        open_invoice = next(b for b in outcome["blockers"] if b["kind"] == "open_invoice")
+        assert open_invoice["legal_reason_fi"].startswith(
+            "Asiakkaalla on avoin lasku, ja laskutustietoja tarvitaan saatavan perimiseen, "
+            "kunnes lasku on maksettu. Oikeutta tietojen poistamiseen ei sovelleta siltä osin "
+            "kuin käsittely on tarpeen oikeusvaateen laatimiseksi, esittämiseksi tai "
+            "puolustamiseksi (tietosuoja-asetuksen 17 artiklan 3 kohdan e alakohta)."
+        )
+        assert "Art. 17(3)(e)" in open_invoice["legal_reason_en"]
         assert set(outcome["erased_fields"]) == {"email", "email_normalized", "phone"}
         assert "last_name" in outcome["kept_until_blockers_end"]
         assert outcome["supervisory_authority"]["email"] == "tietosuoja@om.fi"
@@ -97,6 +114,10 @@ class TestErasureBlockers:
 
         assert [b["kind"] for b in outcome["blockers"]] == ["debt_collection"]
         assert "Art. 17(3)(e)" in outcome["blockers"][0]["legal_reason"]
+        assert outcome["blockers"][0]["legal_reason_fi"].startswith(
+            "Asiakkaan lasku on perinnässä, ja laskutustietoja tarvitaan perinnän "
+            "päättymiseen asti."
+        )
 
     async def test_old_paid_invoices_do_not_block_and_orders_stay_for_statistics(
         self,
