@@ -104,7 +104,17 @@ class TestLogin:
     ) -> None:
         newcomer = await create_staff(Role.staff, committed=False, login=False)
 
-        assert (await login(client, newcomer.username, PASSWORD)).status_code == 401
+        right = await login(client, newcomer.username, PASSWORD)
+        wrong = await login(client, newcomer.username, "not-the-password-at-all")
+        unknown = await login(client, "nobody-by-this-name", "not-the-password-at-all")
+
+        assert right.status_code == 403
+        assert right.json()["type"].endswith("/confidentiality-commitment-missing")
+        assert right.json()["detail"].startswith("The password is correct, but the account")
+        assert "Incorrect username or password" not in right.text
+        assert wrong.status_code == 401
+        assert wrong.json()["detail"] == unknown.json()["detail"]
+        assert wrong.json()["detail"] == "Incorrect username or password."
 
         recorded = await client.post(
             f"/api/v1/users/{newcomer.id}/confidentiality-commitment", headers=admin.headers

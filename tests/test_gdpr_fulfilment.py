@@ -259,6 +259,11 @@ class TestErasure:
         assert outcome["erased_fields"] == []
         assert [b["kind"] for b in outcome["blockers"]] == ["contact_person"]
         assert "R25" in outcome["blockers"][0]["legal_reason"]
+        assert outcome["blockers"][0]["legal_reason_fi"] == (
+            "Henkilö toimii yrityksen tai yhteisön yhteyshenkilönä. Tietosuojaselosteen mukaan "
+            "yhteyshenkilön tietoja ei voida poistaa sinä aikana, kun hän toimii "
+            "yhteyshenkilönä."
+        )
         assert outcome["supervisory_authority"]["email"] == "tietosuoja@om.fi"
         still = await client.get(f"/api/v1/customers/{customer['id']}", headers=staff.headers)
         assert still.json()["email"] == customer["email"]

@@ -71,6 +71,23 @@ class TestErasureBlockers:
         bookkeeping = next(b for b in outcome["blockers"] if b["kind"] == "bookkeeping")
         assert bookkeeping["ends_on"] == "2032-12-31"  # invoice of 2026, kept 6 years
         assert "Kirjanpitolaki" in bookkeeping["legal_reason"]
+        assert bookkeeping["legal_reason_en"] == bookkeeping["legal_reason"]
+        assert bookkeeping["legal_reason_fi"] == (
+            "Kirjanpitolain (1336/1997) 2 luvun 10 §:n mukaan tositteet on säilytettävä kuusi "
+            "vuotta sen vuoden lopusta, jona tilikausi on päättynyt, ja lasku on kirjanpidon "
+            "tosite. Oikeutta tietojen poistamiseen ei sovelleta siltä osin kuin käsittely on "
+            "tarpeen rekisterinpitäjää koskevan lakisääteisen velvoitteen noudattamiseksi "
+            "(tietosuoja-asetuksen 17 artiklan 3 kohdan b alakohta). Tällä perusteella "
+            "säilytetään vain laskutustiedot; muut tiedot poistetaan."
+        )
+        open_invoice = next(b for b in outcome["blockers"] if b["kind"] == "open_invoice")
+        assert open_invoice["legal_reason_fi"].startswith(
+            "Asiakkaalla on avoin lasku, ja laskutustietoja tarvitaan saatavan perimiseen, "
+            "kunnes lasku on maksettu. Oikeutta tietojen poistamiseen ei sovelleta siltä osin "
+            "kuin käsittely on tarpeen oikeusvaateen laatimiseksi, esittämiseksi tai "
+            "puolustamiseksi (tietosuoja-asetuksen 17 artiklan 3 kohdan e alakohta)."
+        )
+        assert "Art. 17(3)(e)" in open_invoice["legal_reason_en"]
         assert set(outcome["erased_fields"]) == {"email", "email_normalized", "phone"}
         assert "last_name" in outcome["kept_until_blockers_end"]
         assert outcome["supervisory_authority"]["email"] == "tietosuoja@om.fi"
@@ -97,6 +114,10 @@ class TestErasureBlockers:
 
         assert [b["kind"] for b in outcome["blockers"]] == ["debt_collection"]
         assert "Art. 17(3)(e)" in outcome["blockers"][0]["legal_reason"]
+        assert outcome["blockers"][0]["legal_reason_fi"].startswith(
+            "Asiakkaan lasku on perinnässä, ja laskutustietoja tarvitaan perinnän "
+            "päättymiseen asti."
+        )
 
     async def test_old_paid_invoices_do_not_block_and_orders_stay_for_statistics(
         self,
@@ -205,6 +226,47 @@ class TestNotifyingRecipients:
         assert pending.json()["items"] == []
         events = await audit_events(client, privacy_officer.headers, customer_id=customer["id"])
         assert any(e["entity"] == "recipient_notice" and e["action"] == "update" for e in events)
+
+    async def test_a_key_with_several_purposes_reads_its_notices_without_naming_one(
+        self,
+        client: httpx.AsyncClient,
+        staff: Staff,
+        privacy_officer: Staff,
+        admin: Staff,
+    ) -> None:
+        customer = await create_customer(client, staff.headers, customer_body())
+        await create_order(client, staff.headers, order_body(customer["id"]))
+        key = await finance_key(client, admin.headers, purposes=["invoicing", "debt_collection"])
+        billing = await client.get(
+            f"/api/v1/billing/customers/{customer['id']}",
+            headers=key_headers(key, "invoicing"),
+        )
+        assert billing.status_code == 200
+        request = await verified_request(
+            client,
+            staff,
+            privacy_officer,
+            customer["id"],
+            "rectification",
+            changes={"phone": "+358401112233"},
+            grounds="New number",
+        )
+        await complete(client, privacy_officer, request["id"])
+
+        feed = await client.get("/api/v1/recipient-notices", headers=key_headers(key))
+        notice = feed.json()["items"][0]
+        acknowledged = await client.post(
+            f"/api/v1/recipient-notices/{notice['id']}/acknowledge", headers=key_headers(key)
+        )
+
+        assert feed.status_code == 200
+        assert (notice["customer_id"], notice["kind"]) == (customer["id"], "rectified")
+        assert acknowledged.status_code == 200
+        events = await audit_events(client, privacy_officer.headers, customer_id=customer["id"])
+        assert [e["purpose"] for e in events if e["entity"] == "recipient_notice"] == [
+            None,
+            None,
+        ]
 
     async def test_staff_and_other_recipients_do_not_see_the_notices(
         self, client: httpx.AsyncClient, staff: Staff, admin: Staff

@@ -300,6 +300,62 @@ class TestLifecycle:
         assert body["outcome"]["supervisory_authority"]["phone"] == "029 56 66700"
         assert again.status_code == 409
 
+    @pytest.mark.parametrize(
+        ("language", "expected"),
+        [
+            (
+                "fi",
+                "Rekisterinpitäjä on evännyt tietojenne poistamista koskevan pyyntönne. "
+                "Epäämisen syyt: Tilaukseen liittyvä reklamaatio on kesken. Tämä kirjallinen "
+                "todistus epäämisestä annetaan tietosuoja-asetuksen 12 artiklan 4 kohdan "
+                "mukaisesti. Jos katsotte, ettei pyyntöänne ole käsitelty tietosuoja-asetuksen "
+                "mukaisesti, voitte saattaa asian tietosuojavaltuutetun ratkaistavaksi "
+                "tekemällä kantelun valvontaviranomaiselle (tietosuoja-asetuksen 77 artikla): "
+                "Tietosuojavaltuutetun toimisto, PL 800, 00521 Helsinki, 029 56 66700, "
+                "tietosuoja@om.fi, www.tietosuoja.fi. Teillä on lisäksi oikeus saattaa asia "
+                "tuomioistuimen käsiteltäväksi (tietosuoja-asetuksen 79 artikla).",
+            ),
+            (
+                "en",
+                "The controller has refused your request for erasure. Reasons: Tilaukseen "
+                "liittyvä reklamaatio on kesken. This written statement of the refusal is "
+                "given under Article 12(4) of the GDPR. If you consider that your request has "
+                "not been handled as the GDPR requires, you may take the matter to the Data "
+                "Protection Ombudsman by lodging a complaint with the supervisory authority "
+                "(GDPR Art. 77): Office of the Data Protection Ombudsman, PL 800, 00521 "
+                "Helsinki, 029 56 66700, tietosuoja@om.fi, www.tietosuoja.fi. You also have "
+                "the right to bring the matter before a court (GDPR Art. 79).",
+            ),
+        ],
+    )
+    async def test_the_refusal_letter_reads_as_a_data_protection_officer_writes_it(
+        self,
+        client: httpx.AsyncClient,
+        staff: Staff,
+        privacy_officer: Staff,
+        language: str,
+        expected: str,
+    ) -> None:
+        customer = await create_customer(client, staff.headers, customer_body())
+        request = await submit(
+            client,
+            staff.headers,
+            type="erasure",
+            customer_id=customer["id"],
+            channel="letter",
+            language=language,
+            signed=True,
+        )
+
+        refused = await client.post(
+            f"{REQUESTS}/{request['id']}/refuse",
+            json={"reasons": "Tilaukseen liittyvä reklamaatio on kesken"},
+            headers=privacy_officer.headers,
+        )
+
+        assert refused.status_code == 200
+        assert refused.json()["outcome"]["statement"] == expected
+
     async def test_every_transition_is_audited(
         self, client: httpx.AsyncClient, staff: Staff, privacy_officer: Staff
     ) -> None:

@@ -8,7 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+import pytest
+
 from customer_registry.cli import openapi_document
+from tests.conftest import Staff, customer_body
+from tests.helpers import create_customer
 
 COMMITTED = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
 
@@ -53,3 +58,34 @@ def test_security_schemes_are_documented() -> None:
     assert any(scheme["type"] == "oauth2" for scheme in schemes.values())
     secured = document["paths"]["/api/v1/customers"]["get"]["security"]
     assert secured
+
+
+@pytest.mark.anyio
+async def test_if_match_is_documented_as_required_where_a_missing_one_is_428(
+    client: httpx.AsyncClient, staff: Staff
+) -> None:
+    document = (await client.get("/openapi.json")).json()
+    customer = await create_customer(client, staff.headers, customer_body())
+    path = f"/api/v1/customers/{customer['id']}"
+
+    needing = {}
+    for route, operations in document["paths"].items():
+        for method, operation in operations.items():
+            headers = [p for p in operation.get("parameters", []) if p["name"] == "If-Match"]
+            if "428" in operation["responses"] or headers:
+                needing[f"{method.upper()} {route}"] = [h["required"] for h in headers]
+    missing = await client.patch(path, json={"last_name": "B"}, headers=staff.headers)
+    too_long = await client.patch(
+        path, json={"last_name": "B"}, headers={**staff.headers, "If-Match": '"1"' * 100}
+    )
+
+    assert {
+        "PATCH /api/v1/customers/{customer_id}",
+        "POST /api/v1/orders/{order_id}/status",
+        "POST /api/v1/orders/{order_id}/invoice-status",
+        "PATCH /api/v1/recipients/{recipient_id}",
+    } <= set(needing)
+    assert {route: [True] for route in needing} == needing
+    assert missing.status_code == 428
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert too_long.status_code == 422

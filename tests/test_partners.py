@@ -108,6 +108,7 @@ class TestRecipients:
     ) -> None:
         recipient = await create_recipient(client, admin.headers, country="US", business_id=None)
         assert recipient["in_eu_eea"] is False
+        assert recipient["has_adequacy_decision"] is False  # the DPF covers certified ones only
         assert recipient["may_receive_data"] is False
 
         refused = await client.post(
@@ -126,11 +127,36 @@ class TestRecipients:
         assert safeguarded.json()["may_receive_data"] is True
         await create_api_key(client, admin.headers, recipient["id"], purposes=["invoicing"])
 
+    @pytest.mark.parametrize("country", ["CH", "GB", "JP", "CA"])
+    async def test_a_country_with_an_adequacy_decision_needs_no_safeguard(
+        self, client: httpx.AsyncClient, admin: Staff, country: str
+    ) -> None:
+        recipient = await create_recipient(client, admin.headers, country=country, business_id=None)
+        assert recipient["in_eu_eea"] is False
+        assert recipient["has_adequacy_decision"] is True
+        assert recipient["may_receive_data"] is True
+
+        key = await create_api_key(client, admin.headers, recipient["id"], purposes=["invoicing"])
+        feed = await client.get("/api/v1/billing/invoices", headers=key_headers(key))
+        notice = (await client.get("/api/v1/privacy-notice", params={"lang": "en"})).json()
+
+        assert feed.status_code == 200
+        recipients = next(s for s in notice["sections"] if s["id"] == "recipients")["items"]
+        assert recipients == [
+            f"Talouskumppani Oy (financial administration partner, {country}); outside the "
+            "EU/EEA, in a country for which the European Commission has adopted an adequacy "
+            "decision (GDPR Art. 45)"
+        ]
+
     async def test_removing_the_safeguard_stops_the_data(
         self, client: httpx.AsyncClient, admin: Staff
     ) -> None:
         recipient = await create_recipient(
-            client, admin.headers, country="CH", business_id=None, safeguard="Adequacy decision"
+            client,
+            admin.headers,
+            country="US",
+            business_id=None,
+            safeguard="EU-US Data Privacy Framework, certified 2026-01-15",
         )
         key = await create_api_key(client, admin.headers, recipient["id"], purposes=["invoicing"])
         feed = "/api/v1/billing/invoices"

@@ -9,7 +9,8 @@ import pytest
 from pydantic import SecretStr
 
 from customer_registry.app import create_app
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, Staff
+from tests.helpers import create_recipient
 
 pytestmark = pytest.mark.anyio
 
@@ -73,3 +74,65 @@ async def test_follows_the_retention_setting(seven_year_client: httpx.AsyncClien
     assert finnish["retention_years"] == 7
     assert "7 vuotta asiakkuuden päättymisestä" in str(section(finnish, "retention"))
     assert "7 years from the end of the customer relationship" in english.text
+
+
+async def test_names_the_controller_and_the_contact_person_as_the_notice_does(
+    client: httpx.AsyncClient,
+) -> None:
+    finnish = (await client.get(NOTICE, params={"lang": "fi"})).json()
+    english = await client.get(NOTICE, params={"lang": "en", "format": "html"})
+
+    kuisma = {
+        "name": "Oliver Kuisma",
+        "contact_person": "Oliver Kuisma",
+        "phone": "+358 40 554 4414",
+        "email": "sales@finnprotec.fi",
+    }
+    assert finnish["controller"] == kuisma
+    assert section(finnish, "controller")["paragraphs"] == [
+        "Rekisterinpitäjä: Oliver Kuisma, +358 40 554 4414, sales@finnprotec.fi.",
+        "Yhteyshenkilö rekisteriä koskevissa asioissa: Oliver Kuisma, +358 40 554 4414, "
+        "sales@finnprotec.fi.",
+    ]
+    assert "Controller: Oliver Kuisma, +358 40 554 4414, sales@finnprotec.fi." in english.text
+
+
+async def test_keeps_the_cookies_and_analytics_section(client: httpx.AsyncClient) -> None:
+    finnish = (await client.get(NOTICE, params={"lang": "fi"})).json()
+    english = await client.get(NOTICE, params={"lang": "en", "format": "html"})
+
+    cookies = " ".join(section(finnish, "cookies")["paragraphs"])  # type: ignore[arg-type]
+    assert section(finnish, "cookies")["heading"] == "Evästeet ja analytiikka"
+    assert 'Käytämme sivuillamme evästeitä ("cookies").' in cookies
+    assert "vierailijan IP-osoite" in cookies
+    assert "Google Analytics Demographics" in cookies
+    assert "https://www.google.com/settings/ads" in cookies
+    assert "<h2>Cookies and analytics</h2>" in english.text
+    assert "Our web site uses cookies." in english.text
+
+
+async def test_a_recipient_outside_the_eu_eea_without_safeguard_is_said_to_receive_nothing(
+    client: httpx.AsyncClient, admin: Staff
+) -> None:
+    await create_recipient(client, admin.headers, name="Overseas Inc", country="US")
+    await create_recipient(
+        client, admin.headers, name="Clauses Inc", country="IN", safeguard="EU SCC 2021/914"
+    )
+
+    finnish = (await client.get(NOTICE, params={"lang": "fi"})).json()
+    english = (await client.get(NOTICE, params={"lang": "en"})).json()
+    page = await client.get(NOTICE, params={"lang": "fi", "format": "html"})
+
+    assert section(finnish, "recipients")["items"] == [
+        "Clauses Inc (taloushallinnon ulkoistuskumppani, IN); EU:n/ETA:n ulkopuolella, "
+        "suojatoimi: EU SCC 2021/914",
+        "Overseas Inc (taloushallinnon ulkoistuskumppani, US); EU:n/ETA:n ulkopuolella, "
+        "suojatoimea ei ole kirjattu: vastaanottajalle ei luovuteta tietoja ennen kuin "
+        "suojatoimi on kirjattu",
+    ]
+    assert section(english, "recipients")["items"][1] == (  # type: ignore[index]
+        "Overseas Inc (financial administration partner, US); outside the EU/EEA, no "
+        "safeguard recorded: the recipient receives no data until a safeguard is recorded"
+    )
+    for text in (str(finnish), str(english), page.text):
+        assert "None" not in text

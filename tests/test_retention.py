@@ -12,7 +12,7 @@ from customer_registry.auth.principal import SYSTEM_ACTOR
 from customer_registry.config import Settings
 from customer_registry.retention.service import run_per_customer
 from tests.conftest import Staff, customer_body
-from tests.helpers import audit_events, create_customer
+from tests.helpers import audit_events, create_customer, create_order, order_body
 
 pytestmark = pytest.mark.anyio
 
@@ -124,3 +124,34 @@ async def test_an_interrupted_run_leaves_no_half_erased_customer(
     rest = await run_per_customer(app.state.session_factory, settings, SYSTEM_ACTOR, dry_run=False)
     assert rest.candidates == 2
     assert rest.erased == 2
+
+
+async def test_dry_run_lists_and_counts_what_the_real_run_does(
+    client: httpx.AsyncClient, staff: Staff, admin: Staff
+) -> None:
+    customers = await seed(client, staff)
+    owing = await create_customer(
+        client, staff.headers, customer_body(first_name="Velallinen", **ended(11))
+    )
+    await create_order(client, staff.headers, order_body(owing["id"]))
+
+    dry = (await client.post(RUNS, params={"dry_run": "true"}, headers=admin.headers)).json()
+    real = (await client.post(RUNS, params={"dry_run": "false"}, headers=admin.headers)).json()
+
+    counted = ("candidates", "erased", "partially_erased", "blocked", "customers", "remaining")
+    assert {name: dry[name] for name in counted} == {name: real[name] for name in counted}
+    assert (dry["erased"], dry["partially_erased"]) == (2, 1)
+    decisions = {decision["customer_id"]: decision for decision in dry["customers"]}
+    assert decisions[owing["id"]] == {
+        "customer_id": owing["id"],
+        "reason": "retention_period_ended",
+        "outcome": "partially_erased",
+        "blockers": ["open_invoice", "bookkeeping"],
+    }
+    assert decisions[customers["contact"]["id"]]["outcome"] == "kept"
+    assert {decisions[customers[name]["id"]]["outcome"] for name in ("old", "older")} == {"erased"}
+    assert set(decisions) == {customers[n]["id"] for n in ("old", "older", "contact")} | {
+        owing["id"]
+    }
+    for value in ("Velallinen", owing["email"], customers["old"]["email"]):
+        assert value not in str(dry)

@@ -203,10 +203,13 @@ def command_retention_run(arguments: argparse.Namespace) -> None:
     print(  # noqa: T201
         f"retention {report.retention_years} years, relationships ended before "
         f"{report.cutoff.isoformat()}: {report.candidates} due, {verb} {report.erased}, "
-        f"partially erased {report.partially_erased}, blocked {len(report.blocked)}"
+        f"{verb} in part {report.partially_erased}, blocked {len(report.blocked)}"
     )
-    for blocked in report.blocked:
-        print(f"  blocked {blocked.customer_id}: {', '.join(blocked.blockers)}")  # noqa: T201
+    for decision in report.customers:
+        blockers = f" (blockers: {', '.join(decision.blockers)})" if decision.blockers else ""
+        print(  # noqa: T201
+            f"  {decision.customer_id} {decision.outcome.value}: {decision.reason.value}{blockers}"
+        )
 
 
 def command_erasures_replay(arguments: argparse.Namespace) -> None:

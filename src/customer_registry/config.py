@@ -90,7 +90,7 @@ class Settings(BaseSettings):
 
     # The register as its privacy notice describes it (R28): the notice is generated from
     # these settings, and the retention job obeys the same ones.
-    controller_name: str = "Finnprotec"
+    controller_name: str = "Oliver Kuisma"
     controller_contact_person: str = "Oliver Kuisma"
     controller_phone: str = "+358 40 554 4414"
     controller_email: str = "sales@finnprotec.fi"

@@ -28,7 +28,7 @@ users_router = documented_router(prefix="/api/v1/users", tags=["users"])
 @auth_router.post(
     "/token",
     response_model=TokenResponse,
-    responses=error_responses(401, 422, 429),
+    responses=error_responses(401, 403, 422, 429),
     dependencies=[Depends(per_client_address("login", "rate_limit_login_per_minute"))],
 )
 async def login(
@@ -39,7 +39,8 @@ async def login(
     """Log in with username and password (OAuth2 password flow).
 
     After 5 failed attempts within 15 minutes, the account (known or not) is refused with
-    429 and `Retry-After` until the oldest failure is 15 minutes old.
+    429 and `Retry-After` until the oldest failure is 15 minutes old. The right password of
+    an account whose confidentiality commitment is not yet recorded gets 403.
     """
     return await service.login(form.username, form.password, actor)
 

@@ -41,6 +41,10 @@ from customer_registry.models import ActorType, AuditAction, Role, User
 from customer_registry.models.base import utcnow
 
 LOGIN_FAILED = "Incorrect username or password."
+COMMITMENT_MISSING = (
+    "The password is correct, but the account cannot be used until an administrator records "
+    "its signed confidentiality commitment (R16)."
+)
 LOGIN_THROTTLED = "Too many failed logins for this account; try again later."
 USER_ENTITY = "user"
 # OWASP: throttle per account, never lock it for good. After this many failures within
@@ -53,6 +57,18 @@ class LoginFailed(Unauthorized):
     """Wrong credentials; the transaction still commits so that the failure is audited."""
 
     code = "login-failed"
+    commit_transaction = True
+
+
+class ConfidentialityCommitmentMissing(RegistryError):
+    """The right password for an active account without its confidentiality commitment (R16).
+
+    Committed, as a failure is, so that the refusal is audited.
+    """
+
+    status_code = 403
+    code = "confidentiality-commitment-missing"
+    title = "Confidentiality commitment not recorded"
     commit_transaction = True
 
 
@@ -94,7 +110,8 @@ class LoginService:
         return hmac.new(self.token_codec.secret.encode(), message, hashlib.sha256).hexdigest()
 
     async def login(self, username: str, password: str, actor: Actor) -> TokenResponse:
-        """A token for a usable account with the right password; one answer for every failure."""
+        """A token for a usable account with the right password; one answer for every failure
+        except the right password of an account without its confidentiality commitment."""
         _usable_login_text(username, password)
         username = username.strip().lower()
         account_key = self.account_key(username)
@@ -115,6 +132,9 @@ class LoginService:
             await self._record_refusal(actor, user, AuditAction.login_failed)
             # The id of a known account only: the typed username may be a person's name.
             log_event("login_failed", user_id=str(user.id) if user is not None else None)
+            if user is not None and password_ok and user.is_active:
+                # Only the password's holder learns this, so it reveals nothing to a guesser.
+                raise ConfidentialityCommitmentMissing(COMMITMENT_MISSING)
             raise LoginFailed(LOGIN_FAILED)
         await self.failures.clear(account_key)
         token, claims = self.token_codec.issue(str(user.id))

@@ -93,9 +93,13 @@ async def _usable_account(session: AsyncSession, user_id: uuid.UUID) -> Principa
 
 
 async def _principal_from_api_key(
-    request: Request, session: AsyncSession, api_key: str
+    request: Request, session: AsyncSession, api_key: str, *, purpose_bound: bool = True
 ) -> Principal:
-    """The recipient's key; unknown, expired, revoked and out-of-network keys all get one 401."""
+    """The recipient's key; unknown, expired, revoked and out-of-network keys all get one 401.
+
+    Off `purpose_bound` routes (no disclosure) the key acts with no purpose and `X-Purpose`
+    is not read.
+    """
     hasher: ApiKeyHasher = request.app.state.api_key_hasher
     prefix = prefix_of(api_key)
     keys = ApiKeyRepository(session)
@@ -116,7 +120,11 @@ async def _principal_from_api_key(
         raise TransferNotAllowed(
             "The recipient is outside the EU/EEA and has no recorded safeguard."
         )
-    purpose = request_purpose(key.purposes, request.headers.get(PURPOSE_HEADER))
+    purpose = (
+        request_purpose(key.purposes, request.headers.get(PURPOSE_HEADER))
+        if purpose_bound
+        else None
+    )
     if key.last_used_at is None or key.last_used_at < now - LAST_USED_RESOLUTION:
         await keys.touch(key.id, now, stale_before=now - LAST_USED_RESOLUTION)
     is_web_shop = recipient.role == RecipientRole.web_shop_operator
@@ -150,6 +158,7 @@ async def _principal(
     api_key: str | None,
     *,
     check_revocation: bool = True,
+    purpose_bound: bool = True,
 ) -> Principal:
     if token is not None and api_key is not None:
         raise Unauthorized("Send either a bearer token or an API key, not both.")
@@ -158,7 +167,7 @@ async def _principal(
             request, session, token, check_revocation=check_revocation
         )
     if api_key is not None:
-        return await _principal_from_api_key(request, session, api_key)
+        return await _principal_from_api_key(request, session, api_key, purpose_bound=purpose_bound)
     raise Unauthorized(INVALID_CREDENTIALS)
 
 
@@ -273,9 +282,17 @@ def require(
 
 
 async def get_recipient_actor(
-    request: Request, principal: Annotated[Principal, Depends(get_principal)]
+    request: Request,
+    session: SessionDep,
+    token: Annotated[str | None, Depends(bearer_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Actor:
-    """A recipient's API key (any scope): it may read what concerns its own recipient."""
+    """A recipient's API key (any scope): it may read what concerns its own recipient.
+
+    What the recipient is told about its own copies (Art. 19) is no disclosure, so no
+    purpose is named or recorded, even for a key holding several.
+    """
+    principal = await _principal(request, session, token, api_key, purpose_bound=False)
     if principal.kind is not ActorType.api_key or principal.recipient_id is None:
         raise Forbidden("This is for recipients' API keys.")
     return actor_of(request, principal)

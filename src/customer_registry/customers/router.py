@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.dependencies.utils import request_params_to_args
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
@@ -23,7 +23,7 @@ from customer_registry.auth.dependencies import (
     staff_actor,
 )
 from customer_registry.auth.principal import Actor, Permission
-from customer_registry.core.concurrency import etag, expected_version
+from customer_registry.core.concurrency import IfMatch, etag, expected_version, if_match_required
 from customer_registry.core.database import request_session
 from customer_registry.core.errors import error_responses
 from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
@@ -78,14 +78,6 @@ register_url_convertor("not_lookup", _NotLookup())
 # The id segment of the routes of one customer; documented as `{customer_id}`.
 CUSTOMER_ID = "{customer_id:not_lookup}"
 
-IfMatch = Annotated[
-    str | None,
-    Header(
-        alias="If-Match",
-        max_length=200,
-        description='The ETag of the version being changed, e.g. "3".',
-    ),
-]
 _ETAG_HEADER = {"ETag": {"description": "The customer's version.", "schema": {"type": "string"}}}
 
 
@@ -318,6 +310,7 @@ def add_routes_matched_first(application: APIRouter) -> None:
         200: {"headers": _ETAG_HEADER},
         **error_responses(401, 403, 404, 409, 410, 412, 422, 428),
     },
+    openapi_extra=if_match_required(),
 )
 async def update_customer(
     customer_id: uuid.UUID,

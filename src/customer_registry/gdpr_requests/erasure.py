@@ -66,20 +66,52 @@ class Blocker:
     """Something the law or a claim needs the data for, and until when."""
 
     kind: str
-    legal_reason: str
+    legal_reason: str  # in English
     ends_on: dt.date | None
     keeps: tuple[str, ...]
+    legal_reason_fi: str
 
     def as_outcome(self) -> dict[str, Any]:
         outcome = asdict(self)
+        outcome["legal_reason_en"] = self.legal_reason
         outcome["ends_on"] = self.ends_on.isoformat() if self.ends_on else None
         outcome["keeps"] = list(self.keeps)
         return outcome
 
 
+_FINNISH_YEARS = {
+    1: "yhden vuoden",
+    2: "kaksi vuotta",
+    3: "kolme vuotta",
+    4: "neljä vuotta",
+    5: "viisi vuotta",
+    6: "kuusi vuotta",
+    7: "seitsemän vuotta",
+    8: "kahdeksan vuotta",
+    9: "yhdeksän vuotta",
+    10: "kymmenen vuotta",
+}
+_LEGAL_CLAIMS_FI = (
+    "Oikeutta tietojen poistamiseen ei sovelleta siltä osin kuin käsittely on tarpeen "
+    "oikeusvaateen laatimiseksi, esittämiseksi tai puolustamiseksi (tietosuoja-asetuksen "
+    "17 artiklan 3 kohdan e alakohta). "
+)
+_ONLY_BILLING_KEPT_FI = "Tällä perusteella säilytetään vain laskutustiedot; muut tiedot poistetaan."
+
+
 def bookkeeping_ends_on(issued_on: dt.date, years: int) -> dt.date:
     """Invoices are kept `years` from the end of the financial year (calendar year) of issue."""
     return dt.date(issued_on.year + years, 12, 31)
+
+
+def columns_to_erase(customer: Customer, blockers: list[Blocker]) -> list[str]:
+    """The personal columns holding a value that no blocker keeps."""
+    kept = {column for blocker in blockers for column in blocker.keeps}
+    return [
+        column
+        for column in PERSONAL_COLUMNS
+        if column not in kept and getattr(customer, column) is not None
+    ]
 
 
 class Eraser:
@@ -99,6 +131,9 @@ class Eraser:
                     "their data cannot be erased during that time (privacy notice, R25).",
                     ends_on=None,
                     keeps=PERSONAL_COLUMNS,
+                    legal_reason_fi="Henkilö toimii yrityksen tai yhteisön yhteyshenkilönä. "
+                    "Tietosuojaselosteen mukaan yhteyshenkilön tietoja ei voida poistaa sinä "
+                    "aikana, kun hän toimii yhteyshenkilönä.",
                 )
             )
         invoices = (
@@ -117,6 +152,10 @@ class Eraser:
                     "billing data until it is paid (GDPR Art. 17(3)(e); privacy notice, R14).",
                     ends_on=None,
                     keeps=BILLING_COLUMNS,
+                    legal_reason_fi="Asiakkaalla on avoin lasku, ja laskutustietoja "
+                    "tarvitaan saatavan perimiseen, kunnes lasku on maksettu. "
+                    + _LEGAL_CLAIMS_FI
+                    + _ONLY_BILLING_KEPT_FI,
                 )
             )
         if InvoiceStatus.in_collection.value in statuses:
@@ -127,6 +166,10 @@ class Eraser:
                     "billing data (GDPR Art. 17(3)(e); privacy notice, R14).",
                     ends_on=None,
                     keeps=BILLING_COLUMNS,
+                    legal_reason_fi="Asiakkaan lasku on perinnässä, ja laskutustietoja "
+                    "tarvitaan perinnän päättymiseen asti. "
+                    + _LEGAL_CLAIMS_FI
+                    + _ONLY_BILLING_KEPT_FI,
                 )
             )
         years = self.settings.invoice_retention_years
@@ -140,11 +183,19 @@ class Eraser:
             blockers.append(
                 Blocker(
                     kind="bookkeeping",
-                    legal_reason=f"The Accounting Act (Kirjanpitolaki 2:10) requires invoices "
-                    f"to be kept {years} years from the end of the financial year "
-                    "(GDPR Art. 17(3)(b)); only the invoice data is kept.",
+                    legal_reason=f"The Accounting Act (Kirjanpitolaki 1336/1997, chapter 2, "
+                    f"section 10) requires vouchers, invoices among them, to be kept {years} "
+                    "years from the end of the year in which the financial year ended (GDPR "
+                    "Art. 17(3)(b)); only the invoice data is kept.",
                     ends_on=max(retained),
                     keeps=BILLING_COLUMNS,
+                    legal_reason_fi="Kirjanpitolain (1336/1997) 2 luvun 10 §:n mukaan "
+                    f"tositteet on säilytettävä {_FINNISH_YEARS.get(years, f'{years} vuotta')} "
+                    "sen vuoden lopusta, jona tilikausi on päättynyt, ja lasku on kirjanpidon "
+                    "tosite. Oikeutta tietojen poistamiseen ei sovelleta siltä osin kuin "
+                    "käsittely on tarpeen rekisterinpitäjää koskevan lakisääteisen velvoitteen "
+                    "noudattamiseksi (tietosuoja-asetuksen 17 artiklan 3 kohdan b alakohta). "
+                    + _ONLY_BILLING_KEPT_FI,
                 )
             )
         return blockers
@@ -154,11 +205,7 @@ class Eraser:
     ) -> list[str]:
         """Empty every personal column no blocker keeps; returns the columns emptied."""
         kept = {column for blocker in blockers for column in blocker.keeps}
-        erased = [
-            column
-            for column in PERSONAL_COLUMNS
-            if column not in kept and getattr(customer, column) is not None
-        ]
+        erased = columns_to_erase(customer, blockers)
         now = utcnow()
         values: dict[str, Any] = dict.fromkeys(erased)
         if kept:

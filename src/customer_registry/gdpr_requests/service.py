@@ -382,14 +382,15 @@ def to_read(request: GdprRequest) -> GdprRequestRead:
     )
 
 
+# What was refused, as the object of the letter's first sentence.
 _REQUEST_NAMES = {
     "fi": {
-        "access": "tarkastuspyyntönne",
-        "portability": "tietojen siirtoa koskeva pyyntönne",
-        "rectification": "korjauspyyntönne",
-        "erasure": "poistopyyntönne",
-        "restriction": "käsittelyn rajoittamista koskeva pyyntönne",
-        "objection": "vastustamista koskeva pyyntönne",
+        "access": "henkilötietojenne tarkastamista koskevan pyyntönne",
+        "portability": "tietojenne siirtämistä järjestelmästä toiseen koskevan pyyntönne",
+        "rectification": "tietojenne oikaisemista koskevan pyyntönne",
+        "erasure": "tietojenne poistamista koskevan pyyntönne",
+        "restriction": "tietojenne käsittelyn rajoittamista koskevan pyyntönne",
+        "objection": "tietojenne käsittelyn vastustamista koskevan pyyntönne",
     },
     "en": {
         "access": "your request for access",
@@ -403,12 +404,22 @@ _REQUEST_NAMES = {
 
 
 def refusal_statement(language: str, request_type: str, reasons: str) -> str:
-    """The written refusal with its reasons and where to complain (R22, R26)."""
+    """The written refusal with its reasons and the remedies (Art. 12(4); R22, R26)."""
     what = _REQUEST_NAMES[language][request_type]
-    complaint = DATA_PROTECTION_OMBUDSMAN.complaint_sentence(language)
+    reasons = reasons.strip()
+    if not reasons.endswith((".", "!", "?")):
+        reasons += "."
+    remedies = DATA_PROTECTION_OMBUDSMAN.refusal_remedies(language)
     if language == "fi":
-        return f"Olemme evänneet: {what}. Perustelut: {reasons} {complaint}"
-    return f"We have refused {what}. Reasons: {reasons} {complaint}"
+        return (
+            f"Rekisterinpitäjä on evännyt {what}. Epäämisen syyt: {reasons} Tämä kirjallinen "
+            "todistus epäämisestä annetaan tietosuoja-asetuksen 12 artiklan 4 kohdan "
+            f"mukaisesti. {remedies}"
+        )
+    return (
+        f"The controller has refused {what}. Reasons: {reasons} This written statement of "
+        f"the refusal is given under Article 12(4) of the GDPR. {remedies}"
+    )
 
 
 async def get_gdpr_request_service(request: Request, session: SessionDep) -> GdprRequestService:

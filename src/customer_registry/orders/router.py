@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Header, Query, Response, status
+from fastapi import Query, Response, status
 
 from customer_registry.auth.dependencies import (
     BillingReader,
@@ -13,7 +13,7 @@ from customer_registry.auth.dependencies import (
     OrdersReader,
     OrdersWriter,
 )
-from customer_registry.core.concurrency import etag, expected_version
+from customer_registry.core.concurrency import IfMatch, etag, expected_version, if_match_required
 from customer_registry.core.errors import error_responses
 from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
 from customer_registry.core.routing import documented_router
@@ -38,10 +38,6 @@ router = documented_router(prefix="/api/v1/orders", tags=["orders"])
 customer_orders_router = documented_router(prefix="/api/v1/customers", tags=["orders"])
 billing_router = documented_router(prefix="/api/v1/billing", tags=["billing"])
 
-IfMatch = Annotated[
-    str | None,
-    Header(alias="If-Match", max_length=200, description='The ETag of the version read, e.g. "3".'),
-]
 _ETAG_HEADER = {"ETag": {"description": "The order's version.", "schema": {"type": "string"}}}
 RestrictedPurposeQuery = Annotated[
     RestrictedReadPurpose | None,
@@ -146,6 +142,7 @@ async def read_order(
         200: {"headers": _ETAG_HEADER},
         **error_responses(401, 403, 404, 409, 410, 412, 422, 428),
     },
+    openapi_extra=if_match_required(),
 )
 async def change_order_status(
     order_id: uuid.UUID,
@@ -171,6 +168,7 @@ async def change_order_status(
         200: {"headers": _ETAG_HEADER},
         **error_responses(400, 401, 403, 404, 409, 412, 422, 428),
     },
+    openapi_extra=if_match_required(),
 )
 async def change_invoice_status(
     order_id: uuid.UUID,

@@ -12,11 +12,32 @@ EU_EEA_COUNTRIES = frozenset(
     }
 )  # fmt: skip
 
+# Countries with an adequacy decision of the European Commission (GDPR Art. 45(1)): a transfer
+# there needs no further safeguard. Andorra, Argentina, Canada, the Faroe Islands, Guernsey,
+# Israel, the Isle of Man, Japan, Jersey, New Zealand, the Republic of Korea, Switzerland, the
+# United Kingdom and Uruguay. Canada's decision covers commercial organisations (PIPEDA), which
+# every recipient of this register is. The United States is left out on purpose: its decision
+# (the EU-US Data Privacy Framework) covers only organisations certified under it, so there
+# the certification is the recipient's own safeguard and must be recorded as one.
+ADEQUACY_DECISION_COUNTRIES = frozenset(
+    {"AD", "AR", "CA", "FO", "GG", "IL", "IM", "JP", "JE", "NZ", "KR", "CH", "GB", "UY"}
+)
+
 
 def in_eu_eea(country: str) -> bool:
     return country in EU_EEA_COUNTRIES
 
 
+def has_adequacy_decision(country: str) -> bool:
+    """The Commission has found the country's protection adequate (GDPR Art. 45)."""
+    return country in ADEQUACY_DECISION_COUNTRIES
+
+
 def may_receive_data(country: str, safeguard: str | None) -> bool:
-    """A recipient outside the EU/EEA receives nothing until its safeguard is recorded."""
-    return in_eu_eea(country) or bool(safeguard and safeguard.strip())
+    """A recipient outside the EU/EEA and the adequate countries receives nothing until its
+    safeguard is recorded."""
+    return (
+        in_eu_eea(country)
+        or has_adequacy_decision(country)
+        or bool(safeguard and safeguard.strip())
+    )

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import Header, Response, status
+from fastapi import Response, status
 
 from customer_registry.auth.dependencies import AuditReader, RecipientsManager
-from customer_registry.core.concurrency import etag, expected_version
+from customer_registry.core.concurrency import IfMatch, etag, expected_version, if_match_required
 from customer_registry.core.errors import error_responses
 from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
 from customer_registry.core.routing import documented_router
@@ -27,10 +26,6 @@ from customer_registry.partners.service import DisclosureReportServiceDep, Recip
 router = documented_router(prefix="/api/v1/recipients", tags=["recipients"])
 disclosures_router = documented_router(prefix="/api/v1/disclosures", tags=["recipients"])
 
-IfMatch = Annotated[
-    str | None,
-    Header(alias="If-Match", max_length=200, description='The ETag of the version read, e.g. "3".'),
-]
 _ETAG_HEADER = {"ETag": {"description": "The recipient's version.", "schema": {"type": "string"}}}
 
 
@@ -88,6 +83,7 @@ async def read_recipient(
         200: {"headers": _ETAG_HEADER},
         **error_responses(401, 403, 404, 412, 422, 428),
     },
+    openapi_extra=if_match_required(),
 )
 async def update_recipient(
     recipient_id: uuid.UUID,

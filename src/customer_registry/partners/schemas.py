@@ -25,7 +25,7 @@ from customer_registry.models import (
     Recipient,
     RecipientRole,
 )
-from customer_registry.partners.regions import in_eu_eea, may_receive_data
+from customer_registry.partners.regions import has_adequacy_decision, in_eu_eea, may_receive_data
 from customer_registry.partners.rules import normalize_network
 
 DEFAULT_KEY_DAYS = 90
@@ -50,7 +50,9 @@ class RecipientCreate(BaseModel):
         default=None,
         description="For a country outside the EU/EEA: the safeguard of the transfer, e.g. "
         "the standard contractual clauses signed on a date. Without it the recipient gets "
-        "no key and no data (R13).",
+        "no key and no data (R13), unless the country has an adequacy decision of the "
+        "European Commission (the United States only through a recorded safeguard, e.g. "
+        "certification under the EU-US Data Privacy Framework).",
     )
 
 
@@ -83,7 +85,12 @@ class RecipientRead(BaseModel):
     role: RecipientRole
     safeguard: str | None
     in_eu_eea: bool
-    may_receive_data: bool = Field(description="False outside the EU/EEA without a safeguard.")
+    has_adequacy_decision: bool = Field(
+        description="The country has an adequacy decision of the European Commission."
+    )
+    may_receive_data: bool = Field(
+        description="False outside the EU/EEA and the adequate countries without a safeguard."
+    )
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -98,6 +105,7 @@ class RecipientRead(BaseModel):
             role=RecipientRole(recipient.role),
             safeguard=recipient.safeguard,
             in_eu_eea=in_eu_eea(recipient.country),
+            has_adequacy_decision=has_adequacy_decision(recipient.country),
             may_receive_data=may_receive_data(recipient.country, recipient.safeguard),
             version=recipient.version,
             created_at=recipient.created_at,

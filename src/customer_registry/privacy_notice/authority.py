@@ -54,6 +54,28 @@ class SupervisoryAuthority:
             f"with the supervisory authority: {where}."
         )
 
+    def refusal_remedies(self, language: str) -> str:
+        """The remedies a written refusal names (GDPR Art. 12(4), 77 and 79), formally."""
+        contact = self.contact(language)
+        where = (
+            f"{contact.name}, {contact.postal_address}, {contact.phone}, "
+            f"{contact.email}, {contact.website}"
+        )
+        if language == "fi":
+            return (
+                "Jos katsotte, ettei pyyntöänne ole käsitelty tietosuoja-asetuksen mukaisesti, "
+                "voitte saattaa asian tietosuojavaltuutetun ratkaistavaksi tekemällä kantelun "
+                f"valvontaviranomaiselle (tietosuoja-asetuksen 77 artikla): {where}. Teillä on "
+                "lisäksi oikeus saattaa asia tuomioistuimen käsiteltäväksi "
+                "(tietosuoja-asetuksen 79 artikla)."
+            )
+        return (
+            "If you consider that your request has not been handled as the GDPR requires, you "
+            "may take the matter to the Data Protection Ombudsman by lodging a complaint with "
+            f"the supervisory authority (GDPR Art. 77): {where}. You also have the right to "
+            "bring the matter before a court (GDPR Art. 79)."
+        )
+
 
 DATA_PROTECTION_OMBUDSMAN = SupervisoryAuthority(
     names={"fi": "Tietosuojavaltuutetun toimisto", "en": "Office of the Data Protection Ombudsman"},

@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.config import Settings
 from customer_registry.models import Purpose, Recipient, RecipientRole
-from customer_registry.partners.regions import in_eu_eea
+from customer_registry.partners.regions import has_adequacy_decision, in_eu_eea, may_receive_data
 from customer_registry.privacy_notice.authority import DATA_PROTECTION_OMBUDSMAN, AuthorityContact
 from customer_registry.privacy_notice.texts import (
+    COOKIES,
     CUSTOMER_TYPES,
     DATA_CONTENT,
     DATA_SOURCES,
@@ -87,9 +88,13 @@ def build_notice(
             id="controller",
             heading=t("Rekisterinpitäjä ja yhteyshenkilö", "Controller and contact person"),
             paragraphs=[
-                f"{controller.name}. "
-                + t("Yhteyshenkilö rekisteriä koskevissa asioissa: ", "Contact person: ")
-                + f"{controller.contact_person}, {controller.phone}, {controller.email}."
+                t("Rekisterinpitäjä: ", "Controller: ")
+                + f"{controller.name}, {controller.phone}, {controller.email}.",
+                t(
+                    "Yhteyshenkilö rekisteriä koskevissa asioissa: ",
+                    "Contact person for matters of the register: ",
+                )
+                + f"{controller.contact_person}, {controller.phone}, {controller.email}.",
             ],
         ),
         NoticeSection(
@@ -187,6 +192,11 @@ def build_notice(
             ],
         ),
         NoticeSection(
+            id="cookies",
+            heading=t("Evästeet ja analytiikka", "Cookies and analytics"),
+            paragraphs=[paragraph[language] for paragraph in COOKIES],
+        ),
+        NoticeSection(
             id="rights",
             heading=t("Rekisteröidyn oikeudet", "Your rights"),
             paragraphs=[],
@@ -265,10 +275,27 @@ class NoticeSources:
 def _recipient_line(recipient: Recipient, language: NoticeLanguage) -> str:
     role = RECIPIENT_ROLES.get(RecipientRole(recipient.role), {}).get(language, recipient.role)
     line = f"{recipient.name} ({role}, {recipient.country})"
-    if not in_eu_eea(recipient.country):
-        line += _pick(
+    if in_eu_eea(recipient.country):
+        return line
+    if has_adequacy_decision(recipient.country):
+        return line + _pick(
+            language,
+            "; EU:n/ETA:n ulkopuolella, maassa, jonka tietosuojan tason Euroopan komissio on "
+            "todennut riittäväksi (tietosuoja-asetuksen 45 artikla)",
+            "; outside the EU/EEA, in a country for which the European Commission has "
+            "adopted an adequacy decision (GDPR Art. 45)",
+        )
+    if may_receive_data(recipient.country, recipient.safeguard):
+        return line + _pick(
             language,
             f"; EU:n/ETA:n ulkopuolella, suojatoimi: {recipient.safeguard}",
             f"; outside the EU/EEA, safeguard: {recipient.safeguard}",
         )
-    return line
+    # R13: without a safeguard the recipient receives nothing, and the notice says so.
+    return line + _pick(
+        language,
+        "; EU:n/ETA:n ulkopuolella, suojatoimea ei ole kirjattu: vastaanottajalle ei "
+        "luovuteta tietoja ennen kuin suojatoimi on kirjattu",
+        "; outside the EU/EEA, no safeguard recorded: the recipient receives no data until "
+        "a safeguard is recorded",
+    )

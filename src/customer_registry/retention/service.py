@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Sequence
+from enum import StrEnum
 
 from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
@@ -21,10 +22,38 @@ from customer_registry.auth.principal import Actor
 from customer_registry.config import Settings
 from customer_registry.customers.service import CUSTOMER_ENTITY
 from customer_registry.gdpr_requests.deadlines import add_months, today_in_finland
-from customer_registry.gdpr_requests.erasure import Eraser
+from customer_registry.gdpr_requests.erasure import Eraser, columns_to_erase
 from customer_registry.models import AuditAction, Customer
 
 RETENTION_PURPOSE = "retention"
+
+
+class RetentionOutcome(StrEnum):
+    """What a run does to a due customer (in a dry run: would do)."""
+
+    erased = "erased"
+    partially_erased = "partially_erased"
+    kept = "kept"
+
+
+class RetentionReason(StrEnum):
+    """Why a customer is due."""
+
+    retention_period_ended = "retention_period_ended"
+    erasure_pending = "erasure_pending"
+
+
+class RetentionDecision(BaseModel):
+    """One due customer: what the run does and why, by id only (no personal values)."""
+
+    customer_id: uuid.UUID
+    reason: RetentionReason
+    outcome: RetentionOutcome = Field(
+        description="`erased`: every personal field emptied, the row kept pseudonymous for "
+        "statistics (R27); `partially_erased`: what no blocker keeps is emptied; `kept`: "
+        "the blockers keep every remaining field."
+    )
+    blockers: list[str]
 
 
 class BlockedCustomer(BaseModel):
@@ -42,8 +71,12 @@ class RetentionReport(BaseModel):
     cutoff: dt.date = Field(description="Relationships that ended before this day are due.")
     candidates: int
     erased: int = Field(description="Erased wholly (in a dry run: would be).")
-    partially_erased: int
+    partially_erased: int = Field(description="Erased in part (in a dry run: would be).")
     blocked: list[BlockedCustomer]
+    customers: list[RetentionDecision] = Field(
+        description="Every customer of this run with its outcome; a dry run lists what the "
+        "real run would do."
+    )
     remaining: int = Field(description="Candidates left for a later run (API runs are bounded).")
 
 
@@ -91,16 +124,32 @@ async def apply_retention(
         report.blocked.append(
             BlockedCustomer(customer_id=customer_id, blockers=[b.kind for b in blockers])
         )
-    if report.dry_run:
-        report.erased += 0 if blockers else 1
+    # The dry run decides from the same blockers and columns as the real run, so that its
+    # counts and its list are the real run's.
+    if not blockers:
+        outcome = RetentionOutcome.erased
+    elif columns_to_erase(customer, blockers):
+        outcome = RetentionOutcome.partially_erased
+    else:
+        outcome = RetentionOutcome.kept
+    ended = customer.relationship_ended_on
+    report.customers.append(
+        RetentionDecision(
+            customer_id=customer_id,
+            reason=RetentionReason.retention_period_ended
+            if ended is not None and ended < report.cutoff
+            else RetentionReason.erasure_pending,
+            outcome=outcome,
+            blockers=[b.kind for b in blockers],
+        )
+    )
+    if outcome is RetentionOutcome.erased:
+        report.erased += 1
+    elif outcome is RetentionOutcome.partially_erased:
+        report.partially_erased += 1
+    if report.dry_run or outcome is RetentionOutcome.kept:
         return
     erased = await eraser.erase(customer, blockers, actor)
-    if not erased:
-        return
-    if blockers:
-        report.partially_erased += 1
-    else:
-        report.erased += 1
     await AuditTrail(session).record(
         actor,
         AuditAction.erase,
@@ -121,6 +170,7 @@ def empty_report(settings: Settings, cutoff: dt.date, *, dry_run: bool) -> Reten
         erased=0,
         partially_erased=0,
         blocked=[],
+        customers=[],
         remaining=0,
     )
 
