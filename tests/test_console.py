@@ -7,8 +7,12 @@ import io
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from pypdf import PdfReader
 
+from customer_registry.app import create_app
+from customer_registry.auth.tokens import TokenCodec
+from customer_registry.config import Environment, Settings
 from customer_registry.models import Role
 from tests.conftest import PASSWORD, CreateStaff, Staff
 from tests.console_data import ConsoleData, csrf_of, seed, sign_in
@@ -59,6 +63,23 @@ class TestSignIn:
         assert today.headers["cache-control"] == "no-store"
         assert "<script>" not in today.text
 
+    async def test_outside_development_the_cookies_are_secure(
+        self, settings: Settings, officer: Staff
+    ) -> None:
+        production = create_app(settings.model_copy(update={"env": Environment.production}))
+        transport = httpx.ASGITransport(app=production)
+        try:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="https://registry.test"
+            ) as https:
+                response = await sign_in(https, officer.username, PASSWORD)
+                assert response.status_code == 303
+                cookies = [v for k, v in response.headers.multi_items() if k == "set-cookie"]
+                session = next(c for c in cookies if c.startswith("console_session="))
+                assert "Secure" in session
+        finally:
+            await production.state.engine.dispose()
+
     async def test_wrong_password_is_refused_audited_and_throttled_as_the_api_does(
         self, client: httpx.AsyncClient, officer: Staff, admin: Staff
     ) -> None:
@@ -107,6 +128,9 @@ class TestSignIn:
         ):
             response = await client.get(path, headers={"Cookie": f"console_session={token}"})
             assert response.status_code == 401, path
+            # Nor the token inside it: it is issued for the console's audience only.
+            response = await client.get(path, headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == 401, path
 
     async def test_a_signed_out_session_cookie_is_refused(
         self, client: httpx.AsyncClient, officer: Staff
@@ -138,6 +162,29 @@ class TestSignIn:
         assert response.status_code == 303
         api = await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
         assert api.status_code == 401
+
+    async def test_a_token_near_its_expiry_is_replaced_and_the_old_one_revoked(
+        self, client: httpx.AsyncClient, app: FastAPI, officer: Staff, database_url: str
+    ) -> None:
+        await signed_in(client, officer)
+        (console,) = [route for route in app.routes if getattr(route, "path", "") == "/console"]
+        codec: TokenCodec = console.app.state.token_codec  # type: ignore[attr-defined]
+        old, claims = codec.issue(
+            officer.id, now=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
+        )
+        await execute_sql(
+            database_url,
+            "UPDATE console_sessions SET token_id = :token_id",
+            token_id=claims.token_id,
+        )
+        client.cookies.set("console_session", old, domain="registry.test", path="/console")
+        renewed = await client.get("/console/")
+        assert renewed.status_code == 200
+        new = client.cookies["console_session"]
+        assert new != old
+        assert (await client.get("/console/customers")).status_code == 200
+        client.cookies.set("console_session", old, domain="registry.test", path="/console")
+        assert (await client.get("/console/")).status_code == 303  # the old one is revoked
 
     async def test_a_disabled_account_is_signed_out(
         self, client: httpx.AsyncClient, officer: Staff, admin: Staff

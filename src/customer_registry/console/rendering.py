@@ -103,8 +103,8 @@ def see_other(path: str) -> RedirectResponse:
 
 
 class ConsoleHeaders:
-    """Every console response: no framing, a strict CSP, not cached; a renewed session
-    cookie when the request's token was replaced."""
+    """Every console response: no framing, a strict CSP, not cached; the renewed session
+    cookie when the request replaced its token and succeeded."""
 
     def __init__(self, app: ASGIApp, settings_secure: bool) -> None:
         self.app = app
@@ -123,7 +123,8 @@ class ConsoleHeaders:
                 if b"cache-control" not in names:
                     headers.append((b"cache-control", b"no-store"))
                 renewed = scope.get("state", {}).get("console_renewed_token")
-                if renewed:
+                # A refused request's transaction is rolled back, the replacement with it.
+                if renewed and message["status"] < 400:
                     headers.append((b"set-cookie", session_cookie(renewed, self.secure).encode()))
                 message["headers"] = headers
             await send(message)
