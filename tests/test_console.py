@@ -519,3 +519,43 @@ async def test_a_restricted_persons_page_asks_the_officer_for_a_purpose(
         f"/console/customers/{customer['id']}", params={"purpose": "legal_claims"}
     )
     assert page.status_code == 200
+
+
+async def test_the_access_report_and_the_portability_archive_are_given_once_verified(
+    client: httpx.AsyncClient, officer: Staff, data: ConsoleData
+) -> None:
+    await signed_in(client, officer)
+    access_id = data.due_soon_access["id"]
+    early = await client.get(f"/console/requests/{access_id}/access-report")
+    assert early.status_code == 409
+    assert "identity must be verified first." in early.text
+    page = await client.get(f"/console/requests/{access_id}")
+    await client.post(
+        f"/console/requests/{access_id}/verify",
+        data={"csrf_token": csrf_of(page), "method": "registered_email_address"},
+    )
+    report = await client.get(f"/console/requests/{access_id}/access-report")
+    assert report.status_code == 200
+    assert report.headers["content-type"].startswith("text/html")
+    assert "Korhonen" in report.text
+    form = await client.get("/console/requests/new")
+    created = await client.post(
+        "/console/requests",
+        data={
+            "csrf_token": csrf_of(form),
+            "type": "portability",
+            "channel": "email",
+            "language": "fi",
+            "customer_id": data.access_customer["id"],
+        },
+    )
+    portability_id = created.headers["location"].rsplit("/", 1)[-1]
+    page = await client.get(f"/console/requests/{portability_id}")
+    await client.post(
+        f"/console/requests/{portability_id}/verify",
+        data={"csrf_token": csrf_of(page), "method": "registered_email_address"},
+    )
+    archive = await client.get(f"/console/requests/{portability_id}/portability-archive")
+    assert archive.status_code == 200
+    assert archive.headers["content-type"] == "application/zip"
+    assert archive.content.startswith(b"PK")
