@@ -18,6 +18,9 @@ from customer_registry.gdpr_requests.deadlines import today_in_finland
 from customer_registry.gdpr_requests.schemas import GdprRequestRead
 from customer_registry.privacy_notice.authority import DATA_PROTECTION_OMBUDSMAN
 
+# Columns that are copies kept for searching, not data of their own to name to the person.
+INTERNAL_COLUMNS = frozenset({"email_normalized"})
+
 
 @dataclasses.dataclass(frozen=True)
 class Section:
@@ -152,7 +155,11 @@ def _decision(item: GdprRequestRead, language: str) -> list[Section]:
     if result == "refused":
         return [Section(None, [str(outcome.get("statement", ""))]), _authority(language)]
     if result in ("erased", "partially_erased"):
-        erased = [t(f"field.{name}") for name in outcome.get("erased_fields", [])]
+        erased = [
+            t(f"field.{name}")
+            for name in outcome.get("erased_fields", [])
+            if name not in INTERNAL_COLUMNS
+        ]
         sections = [
             Section(
                 "Poistetut tiedot" if fi else "Data erased",
