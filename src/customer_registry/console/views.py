@@ -17,7 +17,7 @@ from customer_registry.audit.chain import verify
 from customer_registry.audit.service import AuditLogServiceDep
 from customer_registry.audit.verifications import last_verification, record_verification
 from customer_registry.auth.dependencies import AnonymousActor
-from customer_registry.auth.principal import Permission
+from customer_registry.auth.principal import ApiKeyScope, Permission
 from customer_registry.auth.rate_limit import enforce, per_client_address
 from customer_registry.consents.schemas import ConsentEventCreate
 from customer_registry.consents.service import ConsentServiceDep
@@ -62,11 +62,14 @@ from customer_registry.gdpr_requests.schemas import (
 )
 from customer_registry.gdpr_requests.service import GdprRequestServiceDep
 from customer_registry.models import (
+    AuditAction,
     ConsentChannel,
     ConsentDecision,
     CustomerType,
+    DisclosurePurpose,
     Language,
     Purpose,
+    RecipientRole,
     RequestChannel,
     RequestLanguage,
     RequestStatus,
@@ -728,8 +731,6 @@ async def audit_page(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     """The audit log with filters (itself an audited read), and the chain's verification."""
-    from customer_registry.models import AuditAction
-
     chosen_action = AuditAction(action) if action in set(AuditAction) else None
     page = await service.list_events(
         signed.actor,
@@ -794,9 +795,6 @@ async def admin_page(
         recipient.id: (await recipients.list_keys(recipient.id, None, 200)).items
         for recipient in listed.items
     }
-    from customer_registry.auth.principal import ApiKeyScope
-    from customer_registry.models import DisclosurePurpose, RecipientRole
-
     return render(
         request,
         "admin.html",
