@@ -366,7 +366,10 @@ VALUES: dict[str, tuple[str, str]] = {
     "consent_purpose.targeted_content": ("kohdennettu sisältö", "targeted content"),
     "consent_decision.granted": ("suostumus", "granted"),
     "consent_decision.forbidden": ("kielletty", "forbidden"),
-    "consent_channel.customer_service": ("asiakaspalvelu", "customer service"),
+    "consent_channel.customer_service": (
+        "asiakaspalvelu (puhelin tai käynti)",
+        "customer service (phone or visit)",
+    ),
     "consent_channel.email": ("sähköposti", "e-mail"),
     "consent_channel.contact_person": ("yhteyshenkilö", "contact person"),
     "consent_channel.web_shop": ("verkkokauppa", "web shop"),
