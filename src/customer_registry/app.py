@@ -24,6 +24,7 @@ from customer_registry.auth.cache import AccountStates, VerifiedTokens
 from customer_registry.auth.tokens import TokenCodec
 from customer_registry.config import Settings, get_settings
 from customer_registry.consents.router import router as consents_router
+from customer_registry.console import mount_console
 from customer_registry.core.database import create_engine, create_session_factory
 from customer_registry.core.errors import Problem, install_error_handlers
 from customer_registry.core.logs import log_event
@@ -184,6 +185,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         monitoring_router,
     ):
         app.include_router(router)
+    mount_console(app)
     _register_problem_schema(app)
     return app
 

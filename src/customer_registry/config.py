@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     # How long a worker trusts what it read of an account (active, confidentiality
     # commitment, role); 0 reads it on every request.
     account_cache_seconds: Annotated[float, Field(ge=0, le=60)] = 5
+    # A console session unused this long is signed out on the server.
+    console_idle_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
     bootstrap_admin_username: str | None = None
     bootstrap_admin_password: SecretStr | None = None
     database_pool_size: Annotated[int, Field(ge=1, le=200)] = 10

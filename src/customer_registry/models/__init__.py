@@ -9,6 +9,7 @@ from customer_registry.models.consent import (
     ConsentEvent,
     Purpose,
 )
+from customer_registry.models.console import ConsoleSession
 from customer_registry.models.customer import (
     Customer,
     CustomerType,
@@ -58,6 +59,7 @@ __all__ = [
     "ConsentChannel",
     "ConsentDecision",
     "ConsentEvent",
+    "ConsoleSession",
     "Customer",
     "CustomerLink",
     "CustomerType",
