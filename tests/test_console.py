@@ -98,7 +98,9 @@ class TestSignIn:
     ) -> None:
         uncommitted = await create_staff(Role.staff, committed=False, login=False)
         refused = await sign_in(client, uncommitted.username, PASSWORD)
-        assert refused.status_code == 401
+        # The password was right: the refusal says what is missing, as the API's does.
+        assert refused.status_code == 403
+        assert "confidentiality" in refused.text.lower()
         assert "console_session" not in client.cookies
 
     async def test_a_sign_in_form_from_elsewhere_is_refused(

@@ -80,7 +80,7 @@ from customer_registry.models import (
 from customer_registry.orders.service import OrderServiceDep
 from customer_registry.partners.schemas import ApiKeyCreate, ApiKeyRotate, RecipientCreate
 from customer_registry.partners.service import DisclosureReportServiceDep, RecipientServiceDep
-from customer_registry.restrictions.policy import RestrictedReadPurpose
+from customer_registry.policy import RestrictedReadPurpose
 from customer_registry.restrictions.service import RestrictionServiceDep
 
 router = APIRouter()
@@ -298,7 +298,7 @@ async def customer_page(
         else None
     )
     customer_orders = (
-        await orders.list_for_customer(customer_id, actor, cursor=None, limit=100)
+        await orders.list_for_customer(customer_id, actor, cursor=None, limit=100, purpose=purpose)
         if signed.can(Permission.orders_read)
         else None
     )

@@ -10,15 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from customer_registry.config import Settings
 from customer_registry.consents.purposes import MAILING_LABEL_PURPOSES
 from customer_registry.consents.service import ConsentStates
-from customer_registry.customers.predicates import (
-    has_postal_address,
-    not_erased,
-    not_restricted,
-    relationship_active,
-)
+from customer_registry.customers.predicates import has_postal_address
 from customer_registry.exports.repository import LabelFilters
+from customer_registry.gdpr_requests.deadlines import today_in_finland
 from customer_registry.models import Customer
-from customer_registry.models.base import utcnow
+from customer_registry.policy import State
+from customer_registry.policy.conditions import in_states
 
 
 @dataclass(frozen=True)
@@ -31,12 +28,14 @@ class LeftOut:
 async def count_left_out(
     session: AsyncSession, settings: Settings, filters: LabelFilters
 ) -> LeftOut:
-    """The label run's conditions, one by one, over the customers the filters select."""
+    """The label run's conditions, one by one, over the customers the filters select: the
+    states the processing policy leaves out of a label run, the address, the objections."""
     states = ConsentStates.from_settings(session, settings)
+    today = today_in_finland()
     steps: list[tuple[str, ColumnElement[bool]]] = [
-        ("erased", not_erased()),
-        ("restricted", not_restricted()),
-        ("ended", relationship_active(utcnow().date())),
+        ("erased", not_(in_states({State.erased}))),
+        ("restricted", not_(in_states({State.restricted, State.partially_erased}))),
+        ("ended", not_(in_states({State.relationship_ended}, today))),
         ("no_address", has_postal_address()),
         ("forbidden", and_(*(states.allows(purpose) for purpose in MAILING_LABEL_PURPOSES))),
     ]

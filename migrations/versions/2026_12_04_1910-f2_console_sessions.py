@@ -1,7 +1,7 @@
 """console sessions: signed-in people of the staff console
 
-Revision ID: f1_console_sessions
-Revises: c5_erasure_log
+Revision ID: f2_console_sessions
+Revises: f1_customer_links
 Create Date: 2026-12-04 19:00:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "f1_console_sessions"
-down_revision: str | None = "c5_erasure_log"
+revision: str = "f2_console_sessions"
+down_revision: str | None = "f1_customer_links"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
