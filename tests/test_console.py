@@ -394,6 +394,7 @@ class TestRequests:
                 "language": "en",
                 "customer_id": data.contact_person["id"],
                 "signed_letter": "true",
+                "reference": "KIRJE-2026-041",
                 "received_on": dt.date.today().isoformat(),
             },
         )
@@ -402,6 +403,9 @@ class TestRequests:
         api = await client.get(f"/api/v1/gdpr-requests/{request_id}", headers=officer.headers)
         assert api.json()["channel"] == "letter"
         assert api.json()["signed"] is True
+        assert api.json()["details"]["reference"] == "KIRJE-2026-041"
+        page = await client.get(f"/console/requests/{request_id}")
+        assert "KIRJE-2026-041" in page.text
 
     async def test_an_unsigned_letter_cannot_be_verified_and_the_page_says_why(
         self, client: httpx.AsyncClient, officer: Staff, data: ConsoleData

@@ -106,6 +106,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "If the customer is not found, record the identifying details the requester gave.",
     ),
     "request.signed": ("Kirje on allekirjoitettu", "The letter is signed"),
+    "request.reference": (
+        "Kirjeen tai viestin viite (esim. arkistotunnus)",
+        "Reference of the letter or message (e.g. archive number)",
+    ),
     "request.signed_letter": ("Allekirjoitettu kirje", "Signed letter"),
     "request.reason": ("Pyytäjän perustelu", "The requester's reason"),
     "request.grounds": ("Korjauksen perusteet", "Grounds for the correction"),

@@ -435,6 +435,7 @@ async def submit_request(
     requester_address: OptionalText = None,
     received_on: Annotated[str, Form(max_length=10)] = "",
     signed_letter: Annotated[bool, Form()] = False,
+    reference: OptionalText = None,
     reason: OptionalText = None,
     grounds: OptionalText = None,
     purposes: Annotated[list[Purpose] | None, Form()] = None,
@@ -448,6 +449,8 @@ async def submit_request(
         "language": language,
         "signed": signed_letter,
     }
+    if _blank_to_none(reference) is not None:
+        data["reference"] = _blank_to_none(reference)
     if customer_id.strip():
         data["customer_id"] = customer_id.strip()
     name = _blank_to_none(requester_name)

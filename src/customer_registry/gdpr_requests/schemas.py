@@ -54,6 +54,10 @@ class GdprRequestCreate(BaseModel):
         default=None, description="When the request arrived; now when not given."
     )
     signed: bool = Field(default=False, description="Whether a written request is signed.")
+    reference: Text200 | None = Field(
+        default=None,
+        description="The reference of the letter or message received, e.g. its archive number.",
+    )
     changes: CustomerUpdate | None = Field(
         default=None, description="Rectification: the corrected values."
     )

@@ -82,7 +82,7 @@ class GdprRequestService:
         details: dict[str, Any] = {}
         if data.changes is not None:
             details["changes"] = data.changes.model_dump(mode="json", exclude_unset=True)
-        for name in ("grounds", "purposes", "reason"):
+        for name in ("grounds", "purposes", "reason", "reference"):
             if getattr(data, name) is not None:
                 details[name] = getattr(data, name)
         request = await self.requests.add(
@@ -324,7 +324,15 @@ def _require_status(request: GdprRequest, status: RequestStatus) -> None:
 def _given_fields(data: GdprRequestCreate) -> list[str]:
     return [
         name
-        for name in ("customer_id", "requester", "changes", "grounds", "purposes", "reason")
+        for name in (
+            "customer_id",
+            "requester",
+            "changes",
+            "grounds",
+            "purposes",
+            "reason",
+            "reference",
+        )
         if getattr(data, name) is not None
     ]
 
