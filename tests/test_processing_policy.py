@@ -633,3 +633,11 @@ async def test_lists_and_feeds_hold_only_whom_the_policy_admits(world: World) ->
         if (subject.last_name in labels.text) != expected:
             failures.append(f"labels [{state.value}]: expected {expected}")
     assert failures == []
+
+
+def test_the_command_prints_the_table_the_readme_holds(tmp_path: Path) -> None:
+    from tests.test_cli import run
+
+    printed = run(["policy"], tmp_path)
+    assert printed.returncode == 0, printed.stdout
+    assert printed.stdout == policy_table_markdown()
