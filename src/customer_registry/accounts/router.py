@@ -38,8 +38,12 @@ async def login(
 ) -> TokenResponse:
     """Log in with username and password (OAuth2 password flow).
 
-    After 5 failed attempts within 15 minutes, the account (known or not) is refused with
-    429 and `Retry-After` until the oldest failure is 15 minutes old.
+    After 5 failed attempts for one account (known or not) from one client address within
+    15 minutes, or 50 from one address for any accounts, that address is refused with 429
+    and `Retry-After` until enough failures are 15 minutes old; other addresses are not.
+    An account failing from many addresses is answered more slowly (up to 3 seconds), the
+    right password too, but never refused. A password longer than 128 characters is a
+    wrong password.
     """
     return await service.login(form.username, form.password, actor)
 
