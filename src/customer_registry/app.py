@@ -18,6 +18,7 @@ from customer_registry import __version__
 from customer_registry.accounts.router import auth_router, users_router
 from customer_registry.address_updates.router import router as address_updates_router
 from customer_registry.audit.chain import background_sealer
+from customer_registry.audit.checkpoints import background_checkpoints
 from customer_registry.audit.router import router as audit_router
 from customer_registry.auth.api_keys import ApiKeyHasher
 from customer_registry.auth.cache import AccountStates, VerifiedTokens
@@ -110,10 +111,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             database=engine.dialect.name,
             pid=os.getpid(),
         )
-        async with background_sealer(
-            session_factory,
-            interval=settings.audit_seal_interval_seconds,
-            batch_size=settings.audit_seal_batch_size,
+        # The sealer stops first, so that the last checkpoint seals and signs everything.
+        async with (
+            background_checkpoints(
+                session_factory,
+                settings.audit_checkpoint_key(),
+                settings.audit_checkpoint_path(),
+                interval=settings.audit_checkpoint_interval_seconds,
+                seal_at_end=settings.audit_seal_interval_seconds > 0,
+            ),
+            background_sealer(
+                session_factory,
+                interval=settings.audit_seal_interval_seconds,
+                batch_size=settings.audit_seal_batch_size,
+            ),
         ):
             yield
         await engine.dispose()
