@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.core.prepared import DriverRow, DriverStatement
 from customer_registry.customers.predicates import not_erased, not_restricted
+from customer_registry.customers.validation import email_key
 from customer_registry.models import Customer
 
 # Asked on every e-mail change: built once.
@@ -121,7 +122,7 @@ def page_parameters(
     values = {
         "search": _contains_pattern(search) if search else None,
         "customer_type": customer_type,
-        "email": email.lower() if email is not None else None,
+        "email": email_key(email) if email is not None else None,
         "after": after,
     }
     return {name: value for name, value in values.items() if value is not None}

@@ -6,12 +6,27 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from customer_registry.consents.schemas import ConsentSummary
 from customer_registry.core.trusted import trusted
 from customer_registry.core.validation import ExactBool, IsoDate, Text100, Text200
-from customer_registry.customers.validation import BusinessId, CountryCode, PhoneNumber, PostalCode
+from customer_registry.customers.validation import (
+    BusinessId,
+    CountryCode,
+    PhoneNumber,
+    PostalCode,
+    compatible_email,
+    email_key,
+)
 from customer_registry.models import (
     CustomerType,
     DataSource,
@@ -20,7 +35,8 @@ from customer_registry.models import (
     StoredCustomer,
 )
 
-Email = Annotated[EmailStr, StringConstraints(max_length=254)]
+# Stored as email-validator normalises it after NFKC; unique and looked up by `email_key`.
+Email = Annotated[EmailStr, BeforeValidator(compatible_email), StringConstraints(max_length=254)]
 
 # The personal fields of a customer, as named in audit events.
 CUSTOMER_FIELDS = (
@@ -266,7 +282,7 @@ def columns_for(field: str, value: Any) -> dict[str, Any]:
             "country": address.country if address else None,
         }
     if field == "email":
-        return {"email": value, "email_normalized": value.lower() if value else None}
+        return {"email": value, "email_normalized": email_key(value) if value else None}
     if hasattr(value, "value"):
         return {field: value.value}
     return {field: value}

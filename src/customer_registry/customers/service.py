@@ -54,6 +54,7 @@ from customer_registry.customers.schemas import (
     check_customer_rules,
     columns_for,
 )
+from customer_registry.customers.validation import email_key
 from customer_registry.models import AuditAction, Customer, CustomerType, StoredCustomer
 from customer_registry.models.base import utcnow
 from customer_registry.partners.disclosures import Disclosed, DisclosureLog
@@ -334,7 +335,7 @@ class CustomerService:
         if (
             "email" in changed
             and merged.email
-            and await self.customers.email_taken(merged.email.lower(), excluding=customer_id)
+            and await self.customers.email_taken(email_key(merged.email), excluding=customer_id)
         ):
             raise Conflict(EMAIL_TAKEN)
 
