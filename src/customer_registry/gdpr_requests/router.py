@@ -167,7 +167,7 @@ async def access_report(
     responses={
         200: {
             "description": "A zip of data.json and one CSV per table (R21).",
-            "content": {"application/zip": {}},
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
         },
         **error_responses(401, 403, 404, 409, 410, 422, 429),
     },
