@@ -30,6 +30,19 @@ users_router = documented_router(prefix="/api/v1/users", tags=["users"])
     response_model=TokenResponse,
     responses=error_responses(401, 422, 429),
     dependencies=[Depends(per_client_address("login", "rate_limit_login_per_minute"))],
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "example": {
+                        "grant_type": "password",
+                        "username": "admin",
+                        "password": "change-this-password",
+                    }
+                }
+            }
+        }
+    },
 )
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],

@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from customer_registry.consents.schemas import ConsentSummary
+from customer_registry.core import examples
 from customer_registry.core.trusted import trusted
 from customer_registry.core.validation import ExactBool, IsoDate, Text100, Text200
 from customer_registry.customers.validation import (
@@ -103,7 +104,9 @@ def check_customer_rules(
 class CustomerCreate(BaseModel):
     """A new customer."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [examples.CUSTOMER_CREATE]}
+    )
 
     type: CustomerType
     first_name: Text100
@@ -140,7 +143,9 @@ class CustomerCreate(BaseModel):
 class CustomerUpdate(BaseModel):
     """A change to a customer: only the fields given change; null clears an optional field."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [examples.CUSTOMER_UPDATE]}
+    )
 
     type: CustomerType | None = None
     first_name: Text100 | None = None
@@ -178,13 +183,17 @@ class CustomerUpdate(BaseModel):
 class CustomerLookup(BaseModel):
     """Find a customer by e-mail address."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [examples.CUSTOMER_LOOKUP]}
+    )
 
     email: Email
 
 
 class CustomerRead(BaseModel):
     """A customer as stored."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.CUSTOMER_READ]})
 
     id: uuid.UUID
     type: CustomerType
