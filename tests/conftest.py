@@ -236,6 +236,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         secret_key=SecretStr(TEST_SECRET),
         erasure_log_file=tmp_path / "erasures.jsonl",
+        audit_checkpoint_file=tmp_path / "audit-checkpoints.jsonl",
     )
 
 

@@ -23,6 +23,7 @@ from customer_registry.audit.chain import (
     seal,
     verify,
 )
+from customer_registry.audit.checkpoints import read_checkpoints, sign
 from customer_registry.models import AuditChainEntry, AuditEvent
 from tests.conftest import TEST_SECRET, is_postgres
 from tests.test_cli import run
@@ -415,3 +416,81 @@ async def test_cli_verify_prints_the_head_and_fails_on_tampering(
     assert bad.returncode == 1
     assert f"TAMPERED: event {ids[1]} at position 2 was edited" in bad.stdout
     assert "Traceback" not in bad.stderr
+
+
+class TestSignedCheckpoints:
+    async def test_a_cut_off_tail_is_reported_by_verify_without_arguments(
+        self, app: FastAPI, database_url: str, tmp_path: Any
+    ) -> None:
+        ids = await add_events(app, 25)
+        settings = {
+            "database_url": database_url,
+            "secret_key": TEST_SECRET,
+            "audit_checkpoint_file": str(tmp_path / "checkpoints.jsonl"),
+        }
+
+        def cli(*arguments: str) -> Any:
+            return anyio.to_thread.run_sync(lambda: run(list(arguments), tmp_path, **settings))
+
+        assert (await cli("audit", "seal")).returncode == 0
+        written = await cli("audit", "checkpoint")
+        good = await cli("audit", "verify")
+        # The newest ten events and the chain's head go, triggers bypassed as a superuser can.
+        await execute(
+            database_url,
+            *without_guards(
+                "DELETE FROM audit_chain WHERE position > 15",
+                f"DELETE FROM audit_events WHERE id >= {ids[15]}",
+            ),
+        )
+        cut = await cli("audit", "verify")
+
+        assert written.returncode == 0, written.stderr
+        assert "checkpoint of 25:" in written.stdout
+        assert good.returncode == 0, good.stdout
+        assert "checkpoint: 25:" in good.stdout
+        assert cut.returncode == 1
+        assert "chain head: 15:" in cut.stdout
+        assert (
+            "TAMPERED: the chain ends at position 15, before the signed checkpoint "
+            "(position 25): 10 or more entries were cut off its tail" in cut.stdout
+        )
+
+    async def test_a_checkpoint_not_signed_with_the_key_is_reported(
+        self, app: FastAPI, database_url: str, tmp_path: Any
+    ) -> None:
+        await add_events(app, 3)
+        await seal(factory(app))
+        path = tmp_path / "checkpoints.jsonl"
+        head = (await check(app)).head
+        assert head is not None
+        forged = sign(b"k" * 32, head[0] + 5, head[1], dt.datetime.now(dt.UTC))
+        path.write_text(forged.line(), encoding="utf-8")
+        settings = {
+            "database_url": database_url,
+            "secret_key": TEST_SECRET,
+            "audit_checkpoint_file": str(path),
+        }
+
+        result = await anyio.to_thread.run_sync(
+            lambda: run(["audit", "verify"], tmp_path, **settings)
+        )
+
+        assert result.returncode == 1
+        assert f"TAMPERED: line 1 of {path} is not a correctly signed checkpoint" in result.stdout
+
+    async def test_the_service_checkpoints_the_sealed_head_when_it_stops(
+        self, app: FastAPI
+    ) -> None:
+        await add_events(app, 4)
+        settings = app.state.settings
+        path = settings.audit_checkpoint_path()
+
+        async with app.router.lifespan_context(app):
+            pass
+
+        found = read_checkpoints(path, settings.audit_checkpoint_key())
+        assert found.bad_lines == []
+        assert found.newest is not None
+        assert found.newest.position == 4
+        assert (await check(app, checkpoint=(found.newest.position, found.newest.hash))).ok

@@ -12,8 +12,12 @@ import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from customer_registry.app import create_app
+from customer_registry.config import Settings
 from customer_registry.models import Role
+from customer_registry.server import server_options
 from tests.conftest import PASSWORD, CreateStaff, Staff, customer_body, is_postgres
 from tests.helpers import audit_events, create_customer
 
@@ -423,6 +427,149 @@ class TestLoginThrottling:
             response = await login(client, username, password)
             assert response.status_code == 422
             assert response.headers["content-type"] == "application/problem+json"
+
+
+def client_from(app: Any, address: str) -> httpx.AsyncClient:
+    """A client of the app whose requests come from `address`."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://registry.test")
+
+
+class TestThrottlingSlowsTheAttackerNotTheOwner:
+    async def test_the_right_password_works_from_another_address_while_one_is_throttled(
+        self, app: Any, staff: Staff
+    ) -> None:
+        async with (
+            client_from(app, "203.0.113.10") as attacker,
+            client_from(app, "198.51.100.20") as owner,
+        ):
+            failures = [
+                (await login(attacker, staff.username, "not-the-password-at-all")).status_code
+                for _ in range(5)
+            ]
+            throttled = await login(attacker, staff.username, PASSWORD)
+            owners = await login(owner, staff.username, PASSWORD)
+            still_throttled = await login(attacker, staff.username, PASSWORD)
+
+        assert failures == [401] * 5
+        assert throttled.status_code == 429
+        assert owners.status_code == 200
+        assert still_throttled.status_code == 429
+
+    async def test_an_account_failing_from_many_addresses_is_not_locked(
+        self, app: Any, staff: Staff
+    ) -> None:
+        statuses = []
+        for number in range(12):
+            async with client_from(app, f"203.0.113.{number + 1}") as attacker:
+                response = await login(attacker, staff.username, "not-the-password-at-all")
+                statuses.append(response.status_code)
+        async with client_from(app, "198.51.100.20") as owner:
+            owners = await login(owner, staff.username, PASSWORD)
+
+        # Twelve failures for one account from twelve addresses: no address is throttled,
+        # and the owner's right password (after a short delay) is accepted.
+        assert statuses == [401] * 12
+        assert owners.status_code == 200
+
+    async def test_one_address_trying_many_accounts_is_throttled(
+        self, app: Any, create_staff: CreateStaff
+    ) -> None:
+        other = await create_staff(Role.staff, login=False)
+        async with (
+            client_from(app, "203.0.113.10") as attacker,
+            client_from(app, "198.51.100.20") as owner,
+        ):
+            failures = [
+                (await login(attacker, f"guess-{number}", "not-the-password-at-all")).status_code
+                for number in range(50)
+            ]
+            throttled = await login(attacker, other.username, PASSWORD)
+            owners = await login(owner, other.username, PASSWORD)
+
+        assert failures == [401] * 50
+        assert throttled.status_code == 429
+        assert owners.status_code == 200
+
+    async def test_a_forwarded_for_header_from_an_untrusted_peer_is_ignored(
+        self, app: Any, staff: Staff
+    ) -> None:
+        async with client_from(app, "203.0.113.10") as attacker:
+            statuses = [
+                (
+                    await attacker.post(
+                        "/api/v1/auth/token",
+                        data={"username": staff.username, "password": "not-the-password"},
+                        headers={"X-Forwarded-For": f"192.0.2.{number}"},
+                    )
+                ).status_code
+                for number in range(6)
+            ]
+
+        assert statuses == [401] * 5 + [429]
+
+    async def test_behind_a_trusted_proxy_each_forwarded_client_is_throttled_apart(
+        self, settings: Settings, staff: Staff
+    ) -> None:
+        proxied = settings.model_copy(update={"trusted_proxies": ["10.0.0.0/8"]})
+        application = create_app(proxied)
+        # What `customer-registry serve` runs: uvicorn's forwarded-header handling, with the
+        # trusted proxies of the settings.
+        options = server_options(proxied)
+        served = ProxyHeadersMiddleware(application, trusted_hosts=options["forwarded_allow_ips"])
+        try:
+            async with client_from(served, "10.1.2.3") as proxy:
+
+                async def attempt(client_address: str, password: str) -> int:
+                    response = await proxy.post(
+                        "/api/v1/auth/token",
+                        data={"username": staff.username, "password": password},
+                        headers={"X-Forwarded-For": client_address},
+                    )
+                    return response.status_code
+
+                failures = [await attempt("203.0.113.10", "not-the-password") for _ in range(5)]
+                throttled = await attempt("203.0.113.10", PASSWORD)
+                owners = await attempt("198.51.100.20", PASSWORD)
+        finally:
+            await application.state.engine.dispose()
+
+        assert failures == [401] * 5
+        assert throttled == 429
+        assert owners == 200
+
+
+class TestPasswordLength:
+    async def test_a_huge_password_is_a_wrong_password_at_login(
+        self, client: httpx.AsyncClient, staff: Staff
+    ) -> None:
+        huge = await login(client, staff.username, "x" * 100_000)
+        wrong = await login(client, staff.username, "not-the-password-at-all")
+
+        assert huge.status_code == wrong.status_code == 401
+        first, second = huge.json(), wrong.json()
+        first.pop("request_id")
+        second.pop("request_id")
+        assert first == second
+
+    async def test_a_huge_password_is_refused_with_422_on_account_creation(
+        self, client: httpx.AsyncClient, admin: Staff
+    ) -> None:
+        response = await client.post(
+            "/api/v1/users",
+            json={
+                "username": "long-password",
+                "full_name": "L",
+                "role": "staff",
+                "password": "x" * 100_000,
+            },
+            headers=admin.headers,
+        )
+
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "x" * 200 not in response.text
+        assert "128" in response.text
 
 
 class TestLoginTiming:

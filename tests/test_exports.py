@@ -174,6 +174,15 @@ class TestWhoIsOnTheLabels:
         names = sorted(row["name"] for row in await label_rows(client, privacy_officer.headers))
         assert names == ["'=cmd x", "Aino =HYPERLINK(1)"]
 
+    async def test_full_width_formula_signs_are_neutralised_like_ascii(
+        self, client: httpx.AsyncClient, staff: Staff, privacy_officer: Staff
+    ) -> None:
+        signs = ["\uff1d", "\uff0b", "\uff0d", "\uff20"]  # full-width = + - @
+        for sign in signs:
+            await create_customer(client, staff.headers, person("x", first_name=f"{sign}cmd"))
+        names = sorted(row["name"] for row in await label_rows(client, privacy_officer.headers))
+        assert names == sorted(f"'{sign}cmd x" for sign in signs)
+
 
 class TestAudit:
     async def test_each_exported_person_is_audited_once_across_batches(

@@ -255,3 +255,46 @@ class TestRateLimits:
             ]
 
         assert statuses == [200, 200, 200, 429]
+
+    async def test_refused_requests_leave_the_quota_untouched(
+        self, settings: Settings, staff: Staff, privacy_officer: Staff
+    ) -> None:
+        async with client_with(
+            settings, rate_limit_exports_per_minute=2, rate_limit_audit_events_per_minute=2
+        ) as http:
+            labels = "/api/v1/exports/mailing-labels"
+            forbidden = [
+                (await http.get(labels, headers=staff.headers)).status_code for _ in range(4)
+            ]
+            missing = "/api/v1/gdpr-requests/00000000-0000-0000-0000-000000000000/access-report"
+            refused = [
+                (await http.get(missing, headers=privacy_officer.headers)).status_code,
+                (
+                    await http.get(
+                        labels, params={"format": "xls"}, headers=privacy_officer.headers
+                    )
+                ).status_code,
+            ]
+            exports = [
+                (await http.get(labels, headers=privacy_officer.headers)).status_code
+                for _ in range(3)
+            ]
+            audit = "/api/v1/audit-events"
+            audit_refused = [
+                (await http.get(audit, headers=staff.headers)).status_code,
+                (
+                    await http.get(audit, params={"action": "x"}, headers=privacy_officer.headers)
+                ).status_code,
+            ]
+            audit_reads = [
+                (await http.get(audit, headers=privacy_officer.headers)).status_code
+                for _ in range(3)
+            ]
+
+        # The forbidden caller keeps being told 403, never 429: its refusals count nothing.
+        assert forbidden == [403] * 4
+        assert refused == [404, 422]
+        # The refusals used none of the two exports allowed a minute.
+        assert exports == [200, 200, 429]
+        assert audit_refused == [403, 422]
+        assert audit_reads == [200, 200, 429]

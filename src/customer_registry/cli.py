@@ -13,6 +13,7 @@ import json
 import logging
 import sys
 from collections.abc import Coroutine, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import SecretStr, ValidationError
@@ -24,6 +25,7 @@ from customer_registry.core.progress import Progress
 from customer_registry.models import Role
 
 T = TypeVar("T")
+MAX_REPORTED_LINES = 20
 
 
 class CommandError(Exception):
@@ -308,6 +310,28 @@ def command_audit_seal(arguments: argparse.Namespace) -> None:
     print(f"sealed {_run_on_database(run())} audit events")  # noqa: T201
 
 
+def command_audit_checkpoint(_arguments: argparse.Namespace) -> None:
+    from customer_registry.audit.checkpoints import write_checkpoint
+    from customer_registry.core.database import create_engine, create_session_factory
+
+    settings = _settings()
+    key, path = settings.audit_checkpoint_key(), settings.audit_checkpoint_path()
+
+    async def run() -> tuple[int, str] | None:
+        engine = create_engine(settings)
+        try:
+            made = await write_checkpoint(create_session_factory(engine), key, path)
+        finally:
+            await engine.dispose()
+        return None if made is None else (made.position, made.hash)
+
+    head = _run_on_database(run())
+    if head is None:
+        print("the audit chain is empty: no checkpoint written")  # noqa: T201
+    else:
+        print(f"checkpoint of {head[0]}:{head[1]} appended to {path}")  # noqa: T201
+
+
 def _kept_head(value: str) -> tuple[int, str]:
     position, _, digest = value.partition(":")
     if not position.isdigit() or len(digest) != 64:
@@ -319,9 +343,13 @@ def command_audit_verify(arguments: argparse.Namespace) -> None:
     import datetime as dt
 
     from customer_registry.audit.chain import VerifyReport, verify
+    from customer_registry.audit.checkpoints import read_checkpoints
     from customer_registry.core.database import create_engine, create_session_factory
 
     settings = _settings()
+    checkpoint_path = arguments.checkpoint_file or settings.audit_checkpoint_path()
+    checkpoints = read_checkpoints(checkpoint_path, settings.audit_checkpoint_key())
+    newest = checkpoints.newest
 
     def progress(done: int, total: int, seconds: float) -> None:
         rate = done / seconds if seconds > 0 else 0.0
@@ -334,6 +362,7 @@ def command_audit_verify(arguments: argparse.Namespace) -> None:
                 create_session_factory(engine),
                 unsealed_grace=dt.timedelta(seconds=arguments.unsealed_grace),
                 expected_head=arguments.expect_head,
+                checkpoint=None if newest is None else (newest.position, newest.hash),
                 progress=None if arguments.quiet else progress,
             )
         finally:
@@ -348,6 +377,20 @@ def command_audit_verify(arguments: argparse.Namespace) -> None:
         print("chain head: empty chain")  # noqa: T201
     else:
         print(f"chain head: {report.head[0]}:{report.head[1]}")  # noqa: T201
+    if newest is None:
+        print(  # noqa: T201
+            f"checkpoint: none in {checkpoint_path}; a cut-off tail cannot be detected "
+            "until the service (or `audit checkpoint`) has written one"
+        )
+    else:
+        print(  # noqa: T201
+            f"checkpoint: {newest.position}:{newest.hash} of {newest.created_at} "
+            f"({checkpoints.checkpoints} correctly signed in {checkpoint_path})"
+        )
+    for number in checkpoints.bad_lines[:MAX_REPORTED_LINES]:
+        print(  # noqa: T201
+            f"TAMPERED: line {number} of {checkpoint_path} is not a correctly signed checkpoint"
+        )
     for problem in report.problems:
         print(f"TAMPERED: {problem.message}")  # noqa: T201
     if report.problem_count > len(report.problems):
@@ -359,7 +402,7 @@ def command_audit_verify(arguments: argparse.Namespace) -> None:
             f"are not in the chain (inserted behind the sealer's back, or their chain entry "
             f"was removed): {ids}"
         )
-    if not report.ok:
+    if not report.ok or checkpoints.bad_lines:
         raise CommandError("the audit chain does not verify")
     print("the audit chain verifies")  # noqa: T201
 
@@ -520,8 +563,9 @@ def build_parser() -> argparse.ArgumentParser:
         "verify",
         help="check the whole hash chain and print its head",
         description="Walk the hash chain, recompute every hash, and name the first event that "
-        "was edited, deleted or moved. Prints the chain head (POSITION:HASH): keep it outside "
-        "the database and pass it to --expect-head next time. Exits 1 on any problem.",
+        "was edited, deleted or moved, and check that the chain still holds the newest signed "
+        "checkpoint (a tail cut off is reported). Prints the chain head (POSITION:HASH), which "
+        "can also be passed to --expect-head later. Exits 1 on any problem.",
     )
     verify.add_argument(
         "--unsealed-grace",
@@ -536,8 +580,22 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="POSITION:HASH",
         help="a head printed by an earlier run; fails if the chain no longer holds it",
     )
+    verify.add_argument(
+        "--checkpoint-file",
+        type=Path,
+        metavar="PATH",
+        help="signed checkpoints to check the chain against (the service's by default)",
+    )
     verify.add_argument("--quiet", action="store_true", help="no progress on stderr")
     verify.set_defaults(handler=command_audit_verify)
+    checkpoint = audit_commands.add_parser(
+        "checkpoint",
+        help="sign the chain's head and append it to the checkpoint file",
+        description="Sign the head of the hash chain with the checkpoint key and append it "
+        "to the checkpoint file (the running service does this every "
+        "CUSTOMER_REGISTRY_AUDIT_CHECKPOINT_INTERVAL_SECONDS and when it stops).",
+    )
+    checkpoint.set_defaults(handler=command_audit_checkpoint)
     return parser
 
 

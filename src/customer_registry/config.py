@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import ipaddress
 import os
 import secrets
@@ -123,6 +124,17 @@ class Settings(BaseSettings):
         "its backups and replayed after a restore; next to the database file by default, "
         "required in production.",
     )
+    audit_checkpoint_file: Path | None = Field(
+        default=None,
+        description="Where signed checkpoints of the audit chain's head are appended, outside "
+        "the database; next to the database file by default.",
+    )
+    audit_checkpoint_key_file: Path | None = Field(
+        default=None,
+        description="A file holding the key (at least 32 bytes) that signs audit checkpoints; "
+        "by default a key derived from the secret key.",
+    )
+    audit_checkpoint_interval_seconds: Annotated[float, Field(ge=0, le=86_400)] = 60.0
 
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:
@@ -213,6 +225,27 @@ class Settings(BaseSettings):
         if database_file is not None:
             return database_file.with_name(database_file.name + ".erasures.jsonl")
         return Path("customer_registry.erasures.jsonl")
+
+    def audit_checkpoint_path(self) -> Path:
+        """The file of signed audit checkpoints: configured, or next to the database file."""
+        if self.audit_checkpoint_file is not None:
+            return self.audit_checkpoint_file
+        database_file = self.sqlite_path
+        if database_file is not None:
+            return database_file.with_name(database_file.name + ".audit-checkpoints.jsonl")
+        return Path("customer_registry.audit-checkpoints.jsonl")
+
+    def audit_checkpoint_key(self) -> bytes:
+        """The key that signs audit checkpoints: from its file, or derived from the secret."""
+        if self.audit_checkpoint_key_file is not None:
+            key = self.audit_checkpoint_key_file.read_bytes().strip()
+            if len(key) < MINIMUM_SECRET_BYTES:
+                raise ConfigurationError(
+                    f"the key in {self.audit_checkpoint_key_file} is shorter than 32 bytes"
+                )
+            return key
+        secret = self.signing_secret().encode()
+        return hmac.new(secret, b"customer-registry audit checkpoint key", "sha256").digest()
 
 
 def _load_or_create_secret(path: Path) -> str:

@@ -64,35 +64,65 @@ class RevokedTokenRepository:
 
 
 class LoginFailureRepository:
-    """Failed logins per account key, for throttling; rows older than the window go away."""
+    """Failed logins per account key and address key, for throttling; rows older than the
+    window go away."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def lock(self, account_key: str) -> None:
-        """Serialise the login attempts for one account key (PostgreSQL; SQLite serialises)."""
+    async def lock(self, key: str) -> None:
+        """Serialise the login attempts under one key (PostgreSQL; SQLite serialises)."""
         if self.session.get_bind().dialect.name == "postgresql":
             await self.session.execute(
                 text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                {"key": account_key},
+                {"key": key},
             )
 
-    async def failures_since(self, account_key: str, since: dt.datetime) -> list[dt.datetime]:
-        """When the failures of this account key since a moment happened, oldest first."""
+    async def count_for_account(self, account_key: str, since: dt.datetime) -> int:
+        """The failures of this account key since a moment, from any address."""
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(LoginFailure)
+            .where(LoginFailure.account_key == account_key, LoginFailure.failed_at >= since)
+        )
+        return int(count or 0)
+
+    async def for_account_from(
+        self, account_key: str, address_key: str, since: dt.datetime
+    ) -> list[dt.datetime]:
+        """When the failures of this account key from this address happened, oldest first."""
         times = await self.session.scalars(
             select(LoginFailure.failed_at)
-            .where(LoginFailure.account_key == account_key, LoginFailure.failed_at >= since)
+            .where(
+                LoginFailure.account_key == account_key,
+                LoginFailure.address_key == address_key,
+                LoginFailure.failed_at >= since,
+            )
             .order_by(LoginFailure.failed_at)
         )
         return list(times)
 
-    async def add(self, account_key: str, failed_at: dt.datetime) -> None:
-        self.session.add(LoginFailure(account_key=account_key, failed_at=failed_at))
+    async def from_address(self, address_key: str, since: dt.datetime) -> list[dt.datetime]:
+        """When the failures from this address happened, for any account, oldest first."""
+        times = await self.session.scalars(
+            select(LoginFailure.failed_at)
+            .where(LoginFailure.address_key == address_key, LoginFailure.failed_at >= since)
+            .order_by(LoginFailure.failed_at)
+        )
+        return list(times)
+
+    async def add(self, account_key: str, address_key: str, failed_at: dt.datetime) -> None:
+        self.session.add(
+            LoginFailure(account_key=account_key, address_key=address_key, failed_at=failed_at)
+        )
         await self.session.flush()
 
-    async def clear(self, account_key: str) -> None:
+    async def clear(self, account_key: str, address_key: str) -> None:
+        """Forget the failures of this account from this address (after its right password)."""
         await self.session.execute(
-            delete(LoginFailure).where(LoginFailure.account_key == account_key)
+            delete(LoginFailure).where(
+                LoginFailure.account_key == account_key, LoginFailure.address_key == address_key
+            )
         )
 
     async def purge_before(self, moment: dt.datetime) -> None:

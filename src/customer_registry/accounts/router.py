@@ -30,6 +30,19 @@ users_router = documented_router(prefix="/api/v1/users", tags=["users"])
     response_model=TokenResponse,
     responses=error_responses(401, 403, 422, 429),
     dependencies=[Depends(per_client_address("login", "rate_limit_login_per_minute"))],
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "example": {
+                        "grant_type": "password",
+                        "username": "admin",
+                        "password": "change-this-password",
+                    }
+                }
+            }
+        }
+    },
 )
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
@@ -38,9 +51,14 @@ async def login(
 ) -> TokenResponse:
     """Log in with username and password (OAuth2 password flow).
 
-    After 5 failed attempts within 15 minutes, the account (known or not) is refused with
-    429 and `Retry-After` until the oldest failure is 15 minutes old. The right password of
-    an account whose confidentiality commitment is not yet recorded gets 403.
+    After 5 failed attempts for one account (known or not) from one client address within
+    15 minutes, or 50 from one address for any accounts, that address is refused with 429
+    and `Retry-After` until enough failures are 15 minutes old; other addresses are not.
+    An account failing from many addresses is answered more slowly (up to 3 seconds), the
+    right password too, but never refused. A password longer than 128 characters is a
+    wrong password.
+    The right password of an account whose confidentiality commitment is not yet recorded
+    gets 403.
     """
     return await service.login(form.username, form.password, actor)
 

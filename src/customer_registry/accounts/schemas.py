@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from customer_registry.auth.passwords import MAXIMUM_PASSWORD_LENGTH, MINIMUM_PASSWORD_LENGTH
+from customer_registry.core import examples
 from customer_registry.core.validation import ExactBool, Text200, reject_control_characters
 from customer_registry.models import Role
 
@@ -43,6 +44,8 @@ Password = Annotated[
 class TokenResponse(BaseModel):
     """A bearer access token (OAuth2 password flow)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.TOKEN_RESPONSE]})
+
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type
     expires_in: int = Field(description="Seconds until the token expires.")
@@ -51,7 +54,9 @@ class TokenResponse(BaseModel):
 class UserCreate(BaseModel):
     """A new personal staff account."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [examples.USER_CREATE]}
+    )
 
     username: Username
     full_name: Text200
@@ -67,7 +72,9 @@ class UserCreate(BaseModel):
 class UserRead(BaseModel):
     """A staff account, without its password hash."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_extra={"examples": [examples.USER_READ]}
+    )
 
     id: uuid.UUID
     username: str

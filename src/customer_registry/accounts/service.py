@@ -10,6 +10,7 @@ import math
 import uuid
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +24,11 @@ from customer_registry.accounts.repository import (
 from customer_registry.accounts.schemas import TokenResponse, UserCreate, UserRead
 from customer_registry.audit.service import AuditTrail
 from customer_registry.auth.cache import AccountStates
-from customer_registry.auth.passwords import hash_password, verify_password
+from customer_registry.auth.passwords import (
+    MAXIMUM_PASSWORD_LENGTH,
+    hash_password,
+    verify_password,
+)
 from customer_registry.auth.principal import Actor, Principal
 from customer_registry.auth.tokens import InvalidToken, TokenCodec
 from customer_registry.core.database import SessionDep
@@ -45,12 +50,27 @@ COMMITMENT_MISSING = (
     "The password is correct, but the account cannot be used until an administrator records "
     "its signed confidentiality commitment (R16)."
 )
-LOGIN_THROTTLED = "Too many failed logins for this account; try again later."
+LOGIN_THROTTLED = "Too many failed logins from this client; try again later."
 USER_ENTITY = "user"
-# OWASP: throttle per account, never lock it for good. After this many failures within
-# the window, attempts are refused until the oldest of them leaves the window.
-LOGIN_FAILURE_LIMIT = 5
+# OWASP Authentication Cheat Sheet: slow the attacker, never lock the account's owner out.
+# Failures count within the window, per (account, client address) and per client address;
+# past a limit that client is refused until the oldest counted failure leaves the window.
 LOGIN_FAILURE_WINDOW = dt.timedelta(minutes=15)
+LOGIN_FAILURE_LIMIT = 5  # per account from one client address
+LOGIN_ADDRESS_FAILURE_LIMIT = 50  # per client address, whichever accounts it tries
+# An account failing from many addresses is not refused: every attempt for it, the right
+# password's too, waits a little longer than the last (a cost, not a lock).
+LOGIN_DELAY_AFTER = 10  # failures of the account within the window, from anywhere
+LOGIN_DELAY_STEP_SECONDS = 0.25
+LOGIN_MAXIMUM_DELAY_SECONDS = 3.0
+
+
+def login_delay(account_failures: int) -> float:
+    """The seconds every attempt for an account waits after so many recent failures."""
+    if account_failures < LOGIN_DELAY_AFTER:
+        return 0.0
+    steps = account_failures - LOGIN_DELAY_AFTER + 1
+    return min(LOGIN_MAXIMUM_DELAY_SECONDS, LOGIN_DELAY_STEP_SECONDS * steps)
 
 
 class LoginFailed(Unauthorized):
@@ -98,16 +118,24 @@ class LoginService:
     """Checks credentials and issues access tokens."""
 
     def __init__(self, session: AsyncSession, token_codec: TokenCodec) -> None:
+        self.session = session
         self.users = UserRepository(session)
         self.failures = LoginFailureRepository(session)
         self.revoked = RevokedTokenRepository(session)
         self.audit = AuditTrail(session)
         self.token_codec = token_codec
 
+    def _keyed(self, purpose: str, value: str) -> str:
+        message = f"{purpose}:{value}".encode()
+        return hmac.new(self.token_codec.secret.encode(), message, hashlib.sha256).hexdigest()
+
     def account_key(self, username: str) -> str:
         """A keyed hash of the username: throttles unknown names too, without storing them."""
-        message = b"login-throttle:" + username.encode("utf-8")
-        return hmac.new(self.token_codec.secret.encode(), message, hashlib.sha256).hexdigest()
+        return self._keyed("login-throttle", username)
+
+    def address_key(self, address: str | None) -> str:
+        """A keyed hash of the client address, so that no address is stored as such."""
+        return self._keyed("login-address", address or "unknown")
 
     async def login(self, username: str, password: str, actor: Actor) -> TokenResponse:
         """A token for a usable account with the right password; one answer for every failure
@@ -115,20 +143,48 @@ class LoginService:
         _usable_login_text(username, password)
         username = username.strip().lower()
         account_key = self.account_key(username)
-        await self.failures.lock(account_key)
+        address_key = self.address_key(actor.client_address)
         now = utcnow()
-        retry_after = await self._retry_after(account_key, now)
+        since = now - LOGIN_FAILURE_WINDOW
+        delay = login_delay(await self.failures.count_for_account(account_key, since))
+        if delay:
+            log_event("login_delayed", seconds=delay)
+            # Wait holding no database connection, so that waiting attempts cost the pool
+            # nothing (what the request has written so far, a rate-limit count, is kept).
+            await self.session.commit()
+            await anyio.sleep(delay)
+            now = utcnow()
+            since = now - LOGIN_FAILURE_WINDOW
+        # One attempt at a time per account and address: concurrent ones cannot slip past.
+        await self.failures.lock(f"{account_key}:{address_key}")
+        retry_after = max(
+            _retry_after(
+                await self.failures.for_account_from(account_key, address_key, since),
+                LOGIN_FAILURE_LIMIT,
+                now,
+            ),
+            _retry_after(
+                await self.failures.from_address(address_key, since),
+                LOGIN_ADDRESS_FAILURE_LIMIT,
+                now,
+            ),
+        )
         user = await self.users.get_by_username(username) if len(username) <= 64 else None
-        if retry_after is not None:
+        if retry_after:
             await self._record_refusal(actor, user, AuditAction.login_throttled)
             raise LoginThrottled(retry_after)
-        password_ok = await verify_password(password, user.password_hash if user else None)
+        # No password is longer than an account may have: one that is gets the answer of any
+        # wrong password, after the same work (the hashing library refuses very long input).
+        if len(password) > MAXIMUM_PASSWORD_LENGTH:
+            password_ok = await verify_password(password[:MAXIMUM_PASSWORD_LENGTH], None)
+        else:
+            password_ok = await verify_password(password, user.password_hash if user else None)
         usable = (
             user is not None and user.is_active and user.confidentiality_committed_at is not None
         )
         if user is None or not password_ok or not usable:
-            await self.failures.purge_before(now - LOGIN_FAILURE_WINDOW)
-            await self.failures.add(account_key, now)
+            await self.failures.purge_before(since)
+            await self.failures.add(account_key, address_key, now)
             await self._record_refusal(actor, user, AuditAction.login_failed)
             # The id of a known account only: the typed username may be a person's name.
             log_event("login_failed", user_id=str(user.id) if user is not None else None)
@@ -136,7 +192,7 @@ class LoginService:
                 # Only the password's holder learns this, so it reveals nothing to a guesser.
                 raise ConfidentialityCommitmentMissing(COMMITMENT_MISSING)
             raise LoginFailed(LOGIN_FAILED)
-        await self.failures.clear(account_key)
+        await self.failures.clear(account_key, address_key)
         token, claims = self.token_codec.issue(str(user.id))
         await self.audit.record(
             dataclasses.replace(actor, principal=_user_principal(user)),
@@ -148,15 +204,6 @@ class LoginService:
             access_token=token,
             expires_in=int((claims.expires_at - claims.issued_at).total_seconds()),
         )
-
-    async def _retry_after(self, account_key: str, now: dt.datetime) -> int | None:
-        """Seconds until the account may try again, or None when it may try now."""
-        failures = await self.failures.failures_since(account_key, now - LOGIN_FAILURE_WINDOW)
-        if len(failures) < LOGIN_FAILURE_LIMIT:
-            return None
-        # Allowed again once fewer than the limit remain inside the window.
-        leaves_window = failures[len(failures) - LOGIN_FAILURE_LIMIT] + LOGIN_FAILURE_WINDOW
-        return max(1, math.ceil((leaves_window - now).total_seconds()))
 
     async def _record_refusal(self, actor: Actor, user: User | None, action: AuditAction) -> None:
         refused = dataclasses.replace(
@@ -266,6 +313,15 @@ class AccountService:
         if user is None:
             raise NotFound("No such account.")
         return user
+
+
+def _retry_after(failures: list[dt.datetime], limit: int, now: dt.datetime) -> int:
+    """Seconds until fewer than `limit` of these failures (oldest first) remain in the window;
+    0 when that is already so."""
+    if len(failures) < limit:
+        return 0
+    leaves_window = failures[len(failures) - limit] + LOGIN_FAILURE_WINDOW
+    return max(1, math.ceil((leaves_window - now).total_seconds()))
 
 
 def _user_principal(user: User) -> Principal:

@@ -52,7 +52,7 @@ async def _read_csv_body(request: Request, limit: int) -> str:
             "required": True,
             "content": {
                 "text/csv": {
-                    "schema": {"type": "string"},
+                    "schema": {"type": "string", "format": "binary"},
                     "example": ",".join(COLUMNS)
                     + "\n,Aino,Virtanen,Esimerkkikatu 1 A 2,00100,Helsinki,,,"
                     "Uusikatu 5,00200,Helsinki,FI,2026-11-20\n",

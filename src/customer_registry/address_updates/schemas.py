@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from customer_registry.core import examples
 
 
 class Outcome(StrEnum):
@@ -34,6 +36,8 @@ class AddressUpdateReport(BaseModel):
     `matched` counts lines that identified exactly one customer (updated, unchanged,
     conflicts and skipped ones); `unmatched` includes ambiguous lines.
     """
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ADDRESS_UPDATE_REPORT]})
 
     dry_run: bool
     lines: int

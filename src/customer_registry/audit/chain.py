@@ -282,13 +282,15 @@ async def verify(
     *,
     unsealed_grace: dt.timedelta,
     expected_head: tuple[int, str] | None = None,
+    checkpoint: tuple[int, str] | None = None,
     progress: Progress | None = None,
 ) -> VerifyReport:
     """Walk the chain by position, recompute every hash and report what does not fit.
 
     Seals nothing. Names each event that was edited, deleted or moved; entries missing from
     the chain; events older than `unsealed_grace` that were never sealed; and whether the
-    chain still holds `expected_head` (a head an operator kept elsewhere).
+    chain still holds `expected_head` (a head an operator kept elsewhere) and `checkpoint`
+    (the head of the newest signed checkpoint).
     """
     report = VerifyReport()
     started = time.perf_counter()
@@ -296,7 +298,12 @@ async def verify(
         chain = AuditChainRepository(session)
         total = await chain.length()
         previous_position, previous_hash = 0, GENESIS_HASH
-        expected_found = expected_head is None
+        kept = {
+            name: head
+            for name, head in (("kept head", expected_head), ("signed checkpoint", checkpoint))
+            if head is not None
+        }
+        found = dict.fromkeys(kept, False)
         while True:
             rows = await chain.walk(after_position=previous_position, limit=WALK_BATCH_SIZE)
             if not rows:
@@ -325,8 +332,9 @@ async def verify(
                     encoded = canonical(row)
                     if _link(previous_hash, encoded) != stored_hash:
                         report.add(_mismatch(row, encoded, previous_hash, batch_hashes, report))
-                if expected_head is not None and position == expected_head[0]:
-                    expected_found = stored_hash == expected_head[1]
+                for name, head in kept.items():
+                    if position == head[0]:
+                        found[name] = stored_hash == head[1]
                 # Continue from the stored hash, so that later damage is found as well.
                 previous_position, previous_hash = position, stored_hash
                 report.entries += 1
@@ -335,15 +343,21 @@ async def verify(
         report.seconds = time.perf_counter() - started
         if report.entries:
             report.head = (previous_position, previous_hash)
-        if expected_head is not None and not expected_found:
-            report.add(
-                Problem(
-                    expected_head[0],
-                    None,
-                    f"the kept head (position {expected_head[0]}) is not in the chain: "
-                    "entries were removed or rewritten",
+        for name, head in kept.items():
+            if found[name]:
+                continue
+            if previous_position < head[0]:
+                what = (
+                    f"the chain ends at position {previous_position}, before the {name} "
+                    f"(position {head[0]}): {head[0] - previous_position} or more entries "
+                    "were cut off its tail"
                 )
-            )
+            else:
+                what = (
+                    f"the {name} (position {head[0]}) is not in the chain: entries were "
+                    "removed or rewritten"
+                )
+            report.add(Problem(head[0], None, what))
         report.unsealed_old_count, report.unsealed_old_ids = await chain.old_unsealed_event_ids(
             occurred_before=utcnow() - unsealed_grace, limit=MAX_REPORTED_PROBLEMS
         )

@@ -26,7 +26,8 @@ router = documented_router(prefix="/api/v1/audit-events", tags=["audit"])
     responses=error_responses(401, 403, 422, 429),
     dependencies=[
         Depends(
-            per_principal("audit-events", "rate_limit_audit_events_per_minute", staff_only=True)
+            per_principal("audit-events", "rate_limit_audit_events_per_minute", staff_only=True),
+            scope="function",
         )
     ],
 )

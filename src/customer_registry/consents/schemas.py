@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from customer_registry.core import examples
 from customer_registry.core.pagination import Page
 from customer_registry.core.trusted import trusted
 from customer_registry.core.validation import Text2000
@@ -23,7 +24,9 @@ from customer_registry.models import (
 class ConsentEventCreate(BaseModel):
     """A decision of the customer about one purpose, as staff or the web shop received it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [examples.CONSENT_EVENT_CREATE]}
+    )
 
     purpose: Purpose
     decision: ConsentDecision
@@ -36,6 +39,8 @@ class ConsentEventCreate(BaseModel):
 
 class ConsentEventRead(BaseModel):
     """One entry of the ledger."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.CONSENT_EVENT_READ]})
 
     id: int
     purpose: Purpose

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.core.prepared import DriverRow, DriverStatement
+from customer_registry.customers.validation import email_key
 from customer_registry.models import Customer, CustomerLink
 from customer_registry.policy import Caller, Operation, admitted
 from customer_registry.policy.conditions import in_states
@@ -136,7 +137,7 @@ def page_parameters(
     values = {
         "search": _contains_pattern(search) if search else None,
         "customer_type": customer_type,
-        "email": email.lower() if email is not None else None,
+        "email": email_key(email) if email is not None else None,
         "after": after,
         "linked_to": linked_to,
     }

@@ -6,12 +6,28 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from customer_registry.consents.schemas import ConsentSummary
+from customer_registry.core import examples
 from customer_registry.core.trusted import trusted
 from customer_registry.core.validation import ExactBool, IsoDate, Text100, Text200
-from customer_registry.customers.validation import BusinessId, CountryCode, PhoneNumber, PostalCode
+from customer_registry.customers.validation import (
+    BusinessId,
+    CountryCode,
+    PhoneNumber,
+    PostalCode,
+    compatible_email,
+    email_key,
+)
 from customer_registry.models import (
     CustomerType,
     DataSource,
@@ -20,7 +36,8 @@ from customer_registry.models import (
     StoredCustomer,
 )
 
-Email = Annotated[EmailStr, StringConstraints(max_length=254)]
+# Stored as email-validator normalises it after NFKC; unique and looked up by `email_key`.
+Email = Annotated[EmailStr, BeforeValidator(compatible_email), StringConstraints(max_length=254)]
 
 # The personal fields of a customer, as named in audit events.
 CUSTOMER_FIELDS = (
@@ -87,7 +104,9 @@ def check_customer_rules(
 class CustomerCreate(BaseModel):
     """A new customer."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [examples.CUSTOMER_CREATE]}
+    )
 
     type: CustomerType
     first_name: Text100
@@ -124,7 +143,9 @@ class CustomerCreate(BaseModel):
 class CustomerUpdate(BaseModel):
     """A change to a customer: only the fields given change; null clears an optional field."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [examples.CUSTOMER_UPDATE]}
+    )
 
     type: CustomerType | None = None
     first_name: Text100 | None = None
@@ -162,7 +183,9 @@ class CustomerUpdate(BaseModel):
 class CustomerLookup(BaseModel):
     """Find a customer by e-mail address."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [examples.CUSTOMER_LOOKUP]}
+    )
 
     email: Email
 
@@ -171,7 +194,9 @@ class CustomerLinkCreate(BaseModel):
     """Let a client (the web shop) act on this customer, e.g. one who registered online after
     buying in a shop."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [examples.CUSTOMER_LINK_CREATE]}
+    )
 
     recipient_id: uuid.UUID = Field(description="The web shop operator's recipient id.")
 
@@ -179,12 +204,16 @@ class CustomerLinkCreate(BaseModel):
 class CustomerLinkRead(BaseModel):
     """A client that acts on the customer: it created it, or was linked to it."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.CUSTOMER_LINK_READ]})
+
     customer_id: uuid.UUID
     recipient_id: uuid.UUID
 
 
 class CustomerRead(BaseModel):
     """A customer as stored."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.CUSTOMER_READ]})
 
     id: uuid.UUID
     type: CustomerType
@@ -284,7 +313,7 @@ def columns_for(field: str, value: Any) -> dict[str, Any]:
             "country": address.country if address else None,
         }
     if field == "email":
-        return {"email": value, "email_normalized": value.lower() if value else None}
+        return {"email": value, "email_normalized": email_key(value) if value else None}
     if hasattr(value, "value"):
         return {field: value.value}
     return {field: value}

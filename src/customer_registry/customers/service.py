@@ -55,6 +55,7 @@ from customer_registry.customers.schemas import (
     check_customer_rules,
     columns_for,
 )
+from customer_registry.customers.validation import email_key
 from customer_registry.models import (
     AuditAction,
     Customer,
@@ -388,7 +389,7 @@ class CustomerService:
         if (
             "email" in changed
             and merged.email
-            and await self.customers.email_taken(merged.email.lower(), excluding=customer_id)
+            and await self.customers.email_taken(email_key(merged.email), excluding=customer_id)
         ):
             raise Conflict(EMAIL_TAKEN)
 

@@ -1,10 +1,13 @@
-"""Validators for customer fields: phone numbers, countries, postal codes, business ids."""
+"""Validators for customer fields: e-mail addresses, phone numbers, countries, postal codes,
+business ids."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated
 
+import email_validator
 import phonenumbers
 from pydantic import AfterValidator, StringConstraints
 
@@ -320,3 +323,25 @@ BusinessId = Annotated[
     ),
     AfterValidator(check_business_id),
 ]
+
+
+def compatible_email(value: object) -> object:
+    """NFKC of an e-mail address, before it is validated: full-width and other compatibility
+    forms become the plain characters (full-width letters and at sign become `anna@...`) and
+    decomposed accents are composed."""
+    return unicodedata.normalize("NFKC", value) if isinstance(value, str) else value
+
+
+def email_key(address: str) -> str:
+    """The form under which e-mail addresses are unique and looked up.
+
+    NFKC, then the local part as email-validator normalises it, lower-cased, and the domain
+    as IDNA (UTS 46) normalises it, in Unicode (`xn--bcher-kva.de` is `bücher.de`); text
+    that is no valid address is only NFKC-normalised and lower-cased.
+    """
+    text = unicodedata.normalize("NFKC", address)
+    try:
+        valid = email_validator.validate_email(text, check_deliverability=False)
+    except email_validator.EmailNotValidError:
+        return text.lower()
+    return f"{valid.local_part.lower()}@{valid.domain}"

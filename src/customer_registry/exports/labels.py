@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 import zlib
 from array import array
 from collections.abc import Iterable, Iterator
@@ -59,8 +60,15 @@ class Label:
 
 
 def _spreadsheet_safe(value: str | None) -> str:
-    """Keep a spreadsheet from reading a cell as a formula (CSV injection)."""
-    if value and value[0] in "=+-@":
+    """Keep a spreadsheet from reading a cell as a formula (CSV injection).
+
+    A cell starting with `= + - @`, a tab or a carriage return (OWASP), or with a form that
+    spreadsheets read as one of those (full-width U+FF1D, U+FF0B, U+FF0D, U+FF20 and the small
+    forms, which NFKC maps to them, and the minus sign U+2212) gets a leading apostrophe.
+    """
+    if value and (
+        unicodedata.normalize("NFKC", value[0]) in ("=", "+", "-", "@") or value[0] in "\t\r\u2212"
+    ):
         return "'" + value
     return value or ""
 

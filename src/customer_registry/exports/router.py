@@ -32,7 +32,10 @@ router = documented_router(prefix="/api/v1/exports", tags=["exports"])
         **error_responses(401, 403, 422, 429),
     },
     dependencies=[
-        Depends(per_principal("exports", "rate_limit_exports_per_minute", staff_only=True))
+        Depends(
+            per_principal("exports", "rate_limit_exports_per_minute", staff_only=True),
+            scope="function",
+        )
     ],
 )
 async def export_mailing_labels(

@@ -31,7 +31,7 @@ router = documented_router(prefix="/api/v1/gdpr-requests", tags=["gdpr-requests"
 _CHANGE_ERRORS = error_responses(401, 403, 404, 409, 422)
 # Reports and archives are expensive: a few a minute per principal.
 _EXPORT_RATE_LIMIT = Depends(
-    per_principal("exports", "rate_limit_exports_per_minute", staff_only=True)
+    per_principal("exports", "rate_limit_exports_per_minute", staff_only=True), scope="function"
 )
 
 
@@ -167,7 +167,7 @@ async def access_report(
     responses={
         200: {
             "description": "A zip of data.json and one CSV per table (R21).",
-            "content": {"application/zip": {}},
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
         },
         **error_responses(401, 403, 404, 409, 410, 422, 429),
     },

@@ -14,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from customer_registry.core import examples
 from customer_registry.core.validation import Text100, Text200, Text400, Text2000
 from customer_registry.customers.schemas import CustomerUpdate, Email
 from customer_registry.models import (
@@ -39,7 +40,9 @@ class Requester(BaseModel):
 class GdprRequestCreate(BaseModel):
     """A data-subject request as received."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [examples.GDPR_REQUEST_CREATE]}
+    )
 
     type: RequestType
     customer_id: uuid.UUID | None = Field(
@@ -89,7 +92,9 @@ class GdprRequestCreate(BaseModel):
 class Verification(BaseModel):
     """How the requester's identity was verified."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [examples.VERIFICATION]}
+    )
 
     method: VerificationMethod
     signed: bool | None = Field(
@@ -103,7 +108,7 @@ class Verification(BaseModel):
 class Extension(BaseModel):
     """An extension of the deadline by one or two further months (Art. 12(3))."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [examples.EXTENSION]})
 
     months: Literal[1, 2]
     reason: Text2000
@@ -112,7 +117,7 @@ class Extension(BaseModel):
 class Refusal(BaseModel):
     """A refusal, with the reasons given to the person in writing (R22, R26)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [examples.REFUSAL]})
 
     reasons: Text2000
 
@@ -120,13 +125,15 @@ class Refusal(BaseModel):
 class Completion(BaseModel):
     """Completing a verified request."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [examples.COMPLETION]})
 
     note: Text100 | None = None
 
 
 class GdprRequestRead(BaseModel):
     """A data-subject request and where it stands."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.GDPR_REQUEST_READ]})
 
     id: uuid.UUID
     type: RequestType

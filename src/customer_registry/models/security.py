@@ -22,16 +22,19 @@ class RevokedToken(Base):
 
 
 class LoginFailure(Base):
-    """A failed login, under a keyed hash of the username (never the name itself)."""
+    """A failed login, under keyed hashes of the username and the client address (never the
+    name or the address itself)."""
 
     __tablename__ = "login_failures"
 
     id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True, autoincrement=True)
     account_key: Mapped[str] = mapped_column(CHAR(64))
+    address_key: Mapped[str | None] = mapped_column(CHAR(64))
     failed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
         Index("ix_login_failures_account_key", "account_key", "failed_at"),
+        Index("ix_login_failures_address_key", "address_key", "failed_at"),
         Index("ix_login_failures_failed_at", "failed_at"),
     )
 

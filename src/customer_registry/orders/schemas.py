@@ -10,6 +10,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from customer_registry.core import examples
 from customer_registry.core.trusted import trusted
 from customer_registry.core.validation import Text200
 from customer_registry.customers.schemas import Address, Organisation, address_of, organisation_of
@@ -96,7 +97,9 @@ class InvoiceCreate(BaseModel):
 class OrderCreate(BaseModel):
     """A new order of a customer; totals are computed by the service."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [examples.ORDER_CREATE]}
+    )
 
     customer_id: uuid.UUID
     number: DocumentNumber = Field(description="The order number; unique.")
@@ -119,7 +122,9 @@ class OrderCreate(BaseModel):
 class OrderStatusUpdate(BaseModel):
     """Move an order on: placed -> delivered or cancelled; delivered -> returned."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [examples.ORDER_STATUS_UPDATE]}
+    )
 
     status: OrderStatus
 
@@ -128,7 +133,9 @@ class InvoiceStatusUpdate(BaseModel):
     """Move an invoice on: open -> paid, in_collection or credited; in_collection -> paid or
     credited; paid -> credited."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [examples.INVOICE_STATUS_UPDATE]}
+    )
 
     status: InvoiceStatus
 
@@ -163,6 +170,8 @@ class InvoiceRead(BaseModel):
 
 class OrderRead(BaseModel):
     """An order as stored, with its lines, totals and invoice."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ORDER_READ]})
 
     id: uuid.UUID
     customer_id: uuid.UUID
@@ -331,6 +340,8 @@ def billing_order_values(order: Order, fields: Collection[str]) -> dict[str, Any
 
 class BillingOrder(BillingOrderRead):
     """An invoiced order with what its purpose needs of its customer."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.BILLING_ORDER]})
 
     customer: BillingCustomer
 

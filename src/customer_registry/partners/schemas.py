@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from customer_registry.auth.principal import ApiKeyScope
+from customer_registry.core import examples
 from customer_registry.core.validation import Text100, Text200, Text2000
 from customer_registry.customers.validation import BusinessId, CountryCode
 from customer_registry.models import (
@@ -40,7 +41,9 @@ Network = Annotated[
 class RecipientCreate(BaseModel):
     """An organisation that receives personal data."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [examples.RECIPIENT_CREATE]}
+    )
 
     name: Text200
     business_id: BusinessId | None = None
@@ -59,7 +62,9 @@ class RecipientCreate(BaseModel):
 class RecipientUpdate(BaseModel):
     """A change to a recipient; only the fields given change."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [examples.RECIPIENT_UPDATE]}
+    )
 
     name: Text200 | None = None
     business_id: BusinessId | None = None
@@ -77,6 +82,8 @@ class RecipientUpdate(BaseModel):
 
 class RecipientRead(BaseModel):
     """A recipient as recorded."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.RECIPIENT_READ]})
 
     id: uuid.UUID
     name: str
@@ -116,7 +123,9 @@ class RecipientRead(BaseModel):
 class ApiKeyCreate(BaseModel):
     """A new API key for a recipient."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [examples.API_KEY_CREATE]}
+    )
 
     name: Text100 = Field(description="What the key is for, e.g. the system that uses it.")
     scopes: list[ApiKeyScope] = Field(min_length=1, max_length=len(ApiKeyScope))
@@ -137,7 +146,9 @@ class ApiKeyCreate(BaseModel):
 class ApiKeyRotate(BaseModel):
     """Replace a key: the new key is returned; the old one works until its chosen end."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [examples.API_KEY_ROTATE]}
+    )
 
     old_key_valid_for_hours: int = Field(
         default=24,
@@ -184,6 +195,8 @@ class ApiKeyRead(BaseModel):
 
 class ApiKeyCreated(ApiKeyRead):
     """A new key; `key` is shown only in this response and cannot be read again."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.API_KEY_CREATED]})
 
     key: str = Field(description="Send as `X-API-Key`. Shown once: store it now.")
 

@@ -7,6 +7,7 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from customer_registry.core import examples
 from customer_registry.core.validation import Text500
 from customer_registry.models import Customer, RestrictionGround
 
@@ -14,7 +15,9 @@ from customer_registry.models import Customer, RestrictionGround
 class RestrictionCreate(BaseModel):
     """Why processing is restricted, e.g. the customer contests the accuracy of the data."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [examples.RESTRICTION_CREATE]}
+    )
 
     reason: Text500
     ground: RestrictionGround | None = Field(
@@ -24,6 +27,8 @@ class RestrictionCreate(BaseModel):
 
 class RestrictionRead(BaseModel):
     """Whether a customer's processing is restricted, since when, why and by whom."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.RESTRICTION_READ]})
 
     customer_id: uuid.UUID
     restricted: bool

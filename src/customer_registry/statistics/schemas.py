@@ -6,22 +6,22 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from customer_registry.statistics.suppression import Count
+from customer_registry.statistics.suppression import CellCount
 
 
 class GroupCount(BaseModel):
     """The number of customers in one group."""
 
     key: str
-    customers: Count
+    customers: CellCount
 
 
 class MonthCount(BaseModel):
     """Customer relationships started and ended in one calendar month (UTC)."""
 
     month: str = Field(examples=["2026-11"])
-    started: Count
-    ended: Count
+    started: CellCount
+    ended: CellCount
 
 
 class CustomerStatistics(BaseModel):

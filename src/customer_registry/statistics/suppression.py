@@ -10,14 +10,14 @@ from pydantic import BaseModel, Field
 MINIMUM_CELL_SIZE = 5
 
 
-class Count(BaseModel):
+class CellCount(BaseModel):
     """A number of people, or `suppressed` when showing it could identify someone."""
 
     count: int | None = Field(description="Null when suppressed.")
     suppressed: bool
 
 
-def suppress(counts: Mapping[str, int]) -> dict[str, Count]:
+def suppress(counts: Mapping[str, int]) -> dict[str, CellCount]:
     """The cells of one breakdown, with every cell under the minimum suppressed.
 
     When the suppressed cells together hold 1-4 people, their sum could be recovered from
@@ -29,9 +29,9 @@ def suppress(counts: Mapping[str, int]) -> dict[str, Count]:
     while 0 < sum(counts[key] for key in hidden) < MINIMUM_CELL_SIZE and shown:
         hidden.add(shown.pop(0)[1])
     return {
-        key: Count(count=None, suppressed=True)
+        key: CellCount(count=None, suppressed=True)
         if key in hidden
-        else Count(count=count, suppressed=False)
+        else CellCount(count=count, suppressed=False)
         for key, count in counts.items()
     }
 
