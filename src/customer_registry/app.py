@@ -31,6 +31,7 @@ from customer_registry.core.metrics import instrument_pool, mark_process_dead
 from customer_registry.core.middleware import (
     BodySizeLimitMiddleware,
     ControlCharacterGuardMiddleware,
+    ErrorBoundaryMiddleware,
     RequestIdMiddleware,
     RequestLogMiddleware,
 )
@@ -110,12 +111,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             database=engine.dialect.name,
             pid=os.getpid(),
         )
+        # On PostgreSQL the sealer, a background job, runs on a connection of its own with
+        # a job's time limits (opened when it first seals).
+        sealer_engine = (
+            engine if settings.is_sqlite else create_engine(settings, job=True, pool_size=1)
+        )
         async with background_sealer(
-            session_factory,
+            create_session_factory(sealer_engine),
             interval=settings.audit_seal_interval_seconds,
             batch_size=settings.audit_seal_batch_size,
         ):
             yield
+        if sealer_engine is not engine:
+            await sealer_engine.dispose()
         await engine.dispose()
         log_event("shutdown", pid=os.getpid())
         mark_process_dead(os.getpid())
@@ -155,6 +163,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["ETag", "Location", "X-Request-ID"],
         )
+    app.add_middleware(ErrorBoundaryMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(RequestLogMiddleware)
     # A request is matched against the routes one by one, in this order: the read of a

@@ -26,26 +26,70 @@ from customer_registry.config import Settings
 from customer_registry.core.errors import RegistryError
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
-    """An engine for the configured database; SQLite gets WAL mode and foreign keys."""
+def create_engine(
+    settings: Settings, *, job: bool = False, pool_size: int | None = None
+) -> AsyncEngine:
+    """An engine for the configured database, with the time limits of a request (or, with
+    `job`, of a background job) from the settings.
+
+    On PostgreSQL every connection starts with its `statement_timeout` and `lock_timeout`
+    (server settings of the connection, no round trip of their own), and the driver gives
+    up on a statement the server does not answer a second after that (a network that drops
+    packets instead of refusing). SQLite waits for a lock as long as the lock timeout. A
+    request waits at most the pool timeout for a connection.
+    """
+    statement_timeout = (
+        settings.job_statement_timeout_seconds
+        if job
+        else settings.database_statement_timeout_seconds
+    )
+    lock_timeout = (
+        settings.job_lock_timeout_seconds if job else settings.database_lock_timeout_seconds
+    )
+    size = pool_size or settings.database_pool_size
+    overflow = 0 if pool_size else size
     if settings.is_sqlite:
+        pool_options: dict[str, Any] = {}
+        if settings.sqlite_path is not None:  # an in-memory database has a single connection
+            pool_options = {
+                "pool_size": size,
+                "max_overflow": overflow,
+                "pool_timeout": settings.database_pool_timeout_seconds,
+            }
+        # A busy timeout of 0 would fail at once; a job without a limit waits a day.
+        sqlite_lock_timeout = lock_timeout or 86_400
         engine = create_async_engine(
             settings.database_url,
             echo=settings.database_echo,
             hide_parameters=True,  # statement parameters are personal data
-            connect_args={"timeout": 30},
+            connect_args={"timeout": sqlite_lock_timeout},
+            **pool_options,
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, busy_timeout_ms=max(1, round(sqlite_lock_timeout * 1000)))
         return engine
     engine = create_async_engine(
         settings.database_url,
         echo=settings.database_echo,
         hide_parameters=True,
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_pool_size,
+        pool_size=size,
+        max_overflow=overflow,
+        pool_timeout=settings.database_pool_timeout_seconds,
+        connect_args={
+            "timeout": settings.database_connect_timeout_seconds,
+            "command_timeout": statement_timeout + 1 if statement_timeout else None,
+            "server_settings": {
+                "statement_timeout": _milliseconds(statement_timeout),
+                "lock_timeout": _milliseconds(lock_timeout),
+            },
+        },
     )
     _ping_after_idle(engine, PING_AFTER_IDLE_SECONDS)
     return engine
+
+
+def _milliseconds(seconds: float) -> str:
+    """A PostgreSQL duration setting; 0 is no limit."""
+    return str(round(seconds * 1000))
 
 
 # A pooled connection unused for this long is tested before use, so that one the server
@@ -75,7 +119,7 @@ def _ping_after_idle(engine: AsyncEngine, seconds: float) -> None:
             raise exc.DisconnectionError from error
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy emit BEGIN itself so that transactions and savepoints behave
@@ -84,7 +128,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -297,6 +341,11 @@ def _kept_connections(engine: AsyncEngine) -> _KeptConnections:
         limit = pool.size() if isinstance(pool, QueuePool) else 0
         kept = _KEPT[sync_engine] = _KeptConnections(limit)
     return kept
+
+
+def kept_connections(engine: AsyncEngine) -> _KeptConnections:
+    """The statement connections kept between requests on `engine` (PostgreSQL)."""
+    return _kept_connections(engine)
 
 
 def _close_kept_connections(sync_engine: Engine) -> None:
