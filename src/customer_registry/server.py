@@ -73,6 +73,7 @@ async def _wait_for_database(app: FastAPI) -> None:
 
     settings: Settings = app.state.settings
     attempt = 0
+    said_not_migrated = False
     while True:
         try:
             revision = await current_revision(app.state.engine)
@@ -87,14 +88,16 @@ async def _wait_for_database(app: FastAPI) -> None:
                 )
             await asyncio.sleep(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS)) - 1])
             continue
-        break
-    if revision != head_revision():
-        log_event(
-            "database_not_migrated",
-            logging.ERROR,
-            detail="run `customer-registry migrate`; /readyz answers 503 until then",
-        )
-        return
+        if revision == head_revision():
+            break
+        if not said_not_migrated:  # /readyz answers 503 until `migrate` has run
+            log_event(
+                "database_not_migrated",
+                logging.ERROR,
+                detail="waiting for `customer-registry migrate`",
+            )
+            said_not_migrated = True
+        await asyncio.sleep(RETRY_DELAYS[-1])
     log_event("database_reachable", attempts=attempt)
     try:
         admin = _bootstrap_admin_data(settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import weakref
 from collections.abc import AsyncIterator
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import Session, SessionTransaction
-from sqlalchemy.pool import PoolProxiedConnection, QueuePool
+from sqlalchemy.pool import Pool, PoolProxiedConnection, QueuePool
 from sqlalchemy.util import greenlet_spawn
 
 from customer_registry.config import Settings
@@ -84,7 +85,26 @@ def create_engine(
         },
     )
     _ping_after_idle(engine, PING_AFTER_IDLE_SECONDS)
+    _unanswered_is_lost(engine)
     return engine
+
+
+def _unanswered_is_lost(engine: AsyncEngine) -> None:
+    """A connection whose server did not answer in time, or whose socket failed, is
+    dropped at once: terminated, neither rolled back nor closed politely, which on a
+    network gone silent would wait seconds more for an answer."""
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _handle_error(context: Any) -> None:
+        if not isinstance(context.original_exception, OSError):  # TimeoutError included
+            return
+        context.is_disconnect = True
+        try:
+            driver = context.connection.connection.driver_connection
+        except Exception:  # no connection, or it is already gone
+            return
+        if driver is not None:
+            driver.terminate()
 
 
 def _milliseconds(seconds: float) -> str:
@@ -267,10 +287,31 @@ class StatementConnection:
         """Take a connection that was lost out of the pool, and the pool's others with it.
 
         As SQLAlchemy does on a disconnect: the pool's other connections are most likely
-        gone too (a restart, a failover), so none of them is used again.
+        gone too (a restart, a failover), so none of them is used again. The engine gets a
+        new pool at once; the old one's connections are closed in the background, as
+        closing one on a network that went silent waits seconds for its answer.
         """
+        self.driver.terminate()  # not closed politely: the network may have gone silent
         await greenlet_spawn(self.pooled.invalidate, error)
-        await self.engine.dispose()
+        old_pool = await greenlet_spawn(_replace_pool, self.engine.sync_engine)
+        disposal = asyncio.create_task(greenlet_spawn(old_pool.dispose))
+        _DISPOSALS.add(disposal)
+        disposal.add_done_callback(_DISPOSALS.discard)
+
+
+def _replace_pool(sync_engine: Engine) -> Pool:
+    """Give the engine a new pool, drop its kept connections; the old pool, to close."""
+    old_pool = sync_engine.pool
+    sync_engine.pool = old_pool.recreate()
+    kept = _KEPT.get(sync_engine)
+    for pooled, _since in kept.idle if kept is not None else ():
+        driver: Any = pooled.driver_connection
+        driver.terminate()
+    _close_kept_connections(sync_engine)
+    return old_pool
+
+
+_DISPOSALS: set[asyncio.Task[None]] = set()
 
 
 @dataclass(slots=True)

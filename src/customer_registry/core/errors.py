@@ -182,6 +182,8 @@ def database_failure(error: BaseException) -> DatabaseUnavailable | None:
     for cause in causes:
         if isinstance(cause, PoolTimeout):
             return DatabaseBusy()
+        if isinstance(cause, TimeoutError):  # the server did not answer within the limit
+            return DatabaseTimeout()
         sqlstate = getattr(cause, "sqlstate", None)
         if isinstance(sqlstate, str) and sqlstate:
             if sqlstate in _TIMEOUT_SQLSTATES:
@@ -197,8 +199,6 @@ def database_failure(error: BaseException) -> DatabaseUnavailable | None:
             if name.startswith(_SQLITE_UNAVAILABLE_PREFIXES):
                 return DatabaseUnavailable()
     for cause in causes:
-        if isinstance(cause, TimeoutError):  # the server did not answer within the limit
-            return DatabaseTimeout()
         if isinstance(cause, DBAPIError) and cause.connection_invalidated:
             return DatabaseUnavailable()
         if isinstance(cause, OSError):  # refused, reset, timed out while connecting
