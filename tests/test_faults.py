@@ -759,3 +759,29 @@ async def test_a_read_only_database_answers_503_and_changes_nothing(
         if is_postgres():
             await _postgres_admin(f"ALTER DATABASE {name} RESET default_transaction_read_only")
     assert await rows(database_url, "SELECT id FROM customers") == []
+
+
+async def test_an_unexpected_error_is_answered_and_not_raised_to_the_server(
+    settings: Settings,
+) -> None:
+    """The server gets a complete answer and no exception (which would close the client's
+    keep-alive connection); a database failure gets its problem, anything else a 500."""
+    app = create_app(settings)
+
+    @app.get("/fails/{kind}")
+    async def fails(kind: str) -> None:
+        if kind == "database":
+            raise ConnectionResetError
+        raise RuntimeError
+
+    transport = httpx.ASGITransport(app=app)  # raises what the application raises
+    async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as http:
+        lost = await http.get("/fails/database", headers={"X-Request-ID": "lost-1"})
+        broken = await http.get("/fails/bug", headers={"X-Request-ID": "bug-1"})
+    await app.state.engine.dispose()
+
+    assert_problem(lost, "database-unavailable")
+    assert lost.headers["x-request-id"] == "lost-1"
+    assert broken.status_code == 500
+    assert broken.json()["type"].endswith("/internal-error")
+    assert broken.headers["x-request-id"] == broken.json()["request_id"] == "bug-1"
