@@ -32,9 +32,11 @@ EXPOSE 8000
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=4).status == 200 else 1)"]
-# Migrations first, then the API (CUSTOMER_REGISTRY_DATABASE_URL, _SECRET_KEY and
+# Migrations, then the API (CUSTOMER_REGISTRY_DATABASE_URL, _SECRET_KEY and
 # _ERASURE_LOG_FILE are required; mount a volume at /var/lib/customer-registry/erasure-log
-# that database backups and restores do not touch). With several replicas, run
-# `customer-registry migrate` once as a separate job and start the replicas with the
-# `serve` part only.
-CMD ["sh", "-c", "customer-registry migrate && exec customer-registry serve --host 0.0.0.0 --port 8000 --workers \"${WEB_CONCURRENCY}\""]
+# that database backups and restores do not touch). When the database cannot be reached
+# yet, the API starts all the same (/readyz answers 503 until the database is reachable
+# and migrated) and the migrations are retried every 2 s until they succeed. With several
+# replicas, run `customer-registry migrate` once as a separate job and start the replicas
+# with the `serve` part only.
+CMD ["sh", "-c", "customer-registry migrate || { (until customer-registry migrate; do sleep 2; done) & }; exec customer-registry serve --host 0.0.0.0 --port 8000 --workers \"${WEB_CONCURRENCY}\""]

@@ -34,6 +34,7 @@ from customer_registry.core.metrics import instrument_pool, mark_process_dead
 from customer_registry.core.middleware import (
     BodySizeLimitMiddleware,
     ControlCharacterGuardMiddleware,
+    ErrorBoundaryMiddleware,
     RequestIdMiddleware,
     RequestLogMiddleware,
 )
@@ -119,22 +120,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             database=engine.dialect.name,
             pid=os.getpid(),
         )
-        # The sealer stops first, so that the last checkpoint seals and signs everything.
+        # On PostgreSQL the sealer and the checkpoints, background jobs, run on a connection
+        # of their own with a job's time limits (opened when first used). The sealer stops
+        # first, so that the last checkpoint seals and signs everything.
+        sealer_engine = (
+            engine if settings.is_sqlite else create_engine(settings, job=True, pool_size=1)
+        )
+        job_sessions = create_session_factory(sealer_engine)
         async with (
             background_checkpoints(
-                session_factory,
+                job_sessions,
                 settings.audit_checkpoint_key(),
                 settings.audit_checkpoint_path(),
                 interval=settings.audit_checkpoint_interval_seconds,
                 seal_at_end=settings.audit_seal_interval_seconds > 0,
             ),
             background_sealer(
-                session_factory,
+                job_sessions,
                 interval=settings.audit_seal_interval_seconds,
                 batch_size=settings.audit_seal_batch_size,
             ),
         ):
             yield
+        if sealer_engine is not engine:
+            await sealer_engine.dispose()
         await engine.dispose()
         log_event("shutdown", pid=os.getpid())
         mark_process_dead(os.getpid())
@@ -175,6 +184,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["ETag", "Location", "X-Request-ID"],
         )
+    app.add_middleware(ErrorBoundaryMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(RequestLogMiddleware)
     # A request is matched against the routes one by one, in this order: the read of a

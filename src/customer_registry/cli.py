@@ -14,15 +14,18 @@ import logging
 import sys
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import SecretStr, ValidationError
 
 from customer_registry import __version__
 from customer_registry.config import ConfigurationError, Settings, get_settings
-from customer_registry.core.logs import configure_logging
+from customer_registry.core.logs import configure_logging, log_event
 from customer_registry.core.progress import Progress
 from customer_registry.models import Role
+
+if TYPE_CHECKING:
+    from customer_registry.accounts.schemas import UserCreate
 
 T = TypeVar("T")
 MAX_REPORTED_LINES = 20
@@ -30,6 +33,10 @@ MAX_REPORTED_LINES = 20
 
 class CommandError(Exception):
     """A failure to report as one line on stderr, with a non-zero exit code."""
+
+
+class DatabaseUnreachable(CommandError):
+    """The database could not be reached (refused, timed out, shut down)."""
 
 
 def _describe_validation_error(error: ValidationError) -> str:
@@ -103,21 +110,21 @@ def _prepare_database(settings: Settings) -> None:
     try:
         current = asyncio.run(revision())
     except (SQLAlchemyError, OSError) as error:
-        raise CommandError(f"cannot reach the database: {type(error).__name__}") from None
+        raise DatabaseUnreachable(f"cannot reach the database: {type(error).__name__}") from None
     if current != head_revision():
         raise CommandError(
             "the database schema is not at the newest migration; run `customer-registry migrate`"
         )
 
 
-def _bootstrap_admin(settings: Settings) -> None:
-    from customer_registry.accounts.bootstrap import create_account
+def _bootstrap_admin_data(settings: Settings) -> UserCreate | None:
+    """The first administrator the settings ask for, if any; invalid settings stop here."""
     from customer_registry.accounts.schemas import UserCreate
 
     if not (settings.bootstrap_admin_username and settings.bootstrap_admin_password):
-        return
+        return None
     try:
-        data = UserCreate(
+        return UserCreate(
             username=settings.bootstrap_admin_username,
             full_name="Administrator",
             role=Role.admin,
@@ -128,7 +135,19 @@ def _bootstrap_admin(settings: Settings) -> None:
         raise CommandError(
             f"invalid bootstrap admin: {_describe_validation_error(error)}"
         ) from None
-    created = asyncio.run(create_account(settings, data, only_if_none=True))
+
+
+def _bootstrap_admin(settings: Settings, data: UserCreate | None) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from customer_registry.accounts.bootstrap import create_account
+
+    if data is None:
+        return
+    try:
+        created = asyncio.run(create_account(settings, data, only_if_none=True))
+    except (SQLAlchemyError, OSError) as error:
+        raise DatabaseUnreachable(f"cannot reach the database: {type(error).__name__}") from None
     if created is not None:
         print(f"created the first administrator account {created.username}")  # noqa: T201
 
@@ -137,9 +156,25 @@ def command_serve(arguments: argparse.Namespace) -> None:
     from customer_registry.server import run_server
 
     settings = _settings()
-    _prepare_database(settings)
+    admin = _bootstrap_admin_data(settings)
     settings.signing_secret()  # created once, before any worker starts
-    _bootstrap_admin(settings)
+    try:
+        _prepare_database(settings)
+        _bootstrap_admin(settings, admin)
+    except DatabaseUnreachable as error:
+        if arguments.fail_fast or not settings.wait_for_database or settings.is_sqlite:
+            raise
+        # The port opens all the same: /readyz answers 503 until the database answers, and
+        # each worker checks the schema and makes the first administrator then.
+        log_event("database_unreachable_at_start", logging.WARNING, detail=str(error))
+        run_server(
+            settings,
+            host=arguments.host,
+            port=arguments.port,
+            workers=arguments.workers,
+            wait_for_database=True,
+        )
+        return
     run_server(settings, host=arguments.host, port=arguments.port, workers=arguments.workers)
 
 
@@ -182,7 +217,7 @@ def command_retention_run(arguments: argparse.Namespace) -> None:
     _prepare_database(settings)
 
     async def run() -> RetentionReport:
-        engine = create_engine(settings)
+        engine = create_engine(settings, job=True)
         try:
             with Progress("retention") as progress:
 
@@ -230,7 +265,7 @@ def command_erasures_replay(arguments: argparse.Namespace) -> None:
     _prepare_database(settings)
 
     async def run() -> ReplayReport:
-        engine = create_engine(settings)
+        engine = create_engine(settings, job=True)
         try:
             with Progress("erasure replay") as progress:
                 return await replay_log(
@@ -254,7 +289,7 @@ def command_purge_idempotency_keys(_arguments: argparse.Namespace) -> None:
     settings = _settings()
 
     async def purge() -> int:
-        engine = create_engine(settings)
+        engine = create_engine(settings, job=True)
         try:
             async with create_session_factory(engine)() as session, session.begin():
                 return await purge_expired(session)
@@ -301,7 +336,7 @@ def command_audit_seal(arguments: argparse.Namespace) -> None:
     settings = _settings()
 
     async def run() -> int:
-        engine = create_engine(settings)
+        engine = create_engine(settings, job=True)
         try:
             return await seal(create_session_factory(engine), batch_size=arguments.batch_size)
         finally:
@@ -356,7 +391,7 @@ def command_audit_verify(arguments: argparse.Namespace) -> None:
         print(f"verified {done} of {total} chain entries ({rate:,.0f} events/s)", file=sys.stderr)  # noqa: T201
 
     async def run() -> VerifyReport:
-        engine = create_engine(settings)
+        engine = create_engine(settings, job=True)
         try:
             return await verify(
                 create_session_factory(engine),
@@ -420,7 +455,9 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="run the API",
         description="Run the API. The embedded SQLite database is migrated first; "
-        "PostgreSQL must be migrated with `customer-registry migrate`.",
+        "PostgreSQL must be migrated with `customer-registry migrate`. When PostgreSQL "
+        "cannot be reached, the API starts all the same (/readyz answers 503) and serves "
+        "once it answers.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind (8000)")
@@ -429,6 +466,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         default=1,
         help="worker processes (1); metrics are then gathered across them",
+    )
+    serve.add_argument(
+        "--fail-fast",
+        action="store_true",
+        help="stop at once when the database cannot be reached, instead of waiting for it "
+        "(as CUSTOMER_REGISTRY_WAIT_FOR_DATABASE=false)",
     )
     serve.set_defaults(handler=command_serve)
 

@@ -65,6 +65,25 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     shutdown_timeout_seconds: Annotated[int, Field(ge=1, le=3600)] = 30
+    # Time limits of a request's database work (see the operations runbook): a statement
+    # and a lock wait (PostgreSQL; SQLite's busy timeout is the lock timeout), the wait for
+    # a pooled connection, and opening a connection. Background jobs (retention, audit
+    # sealing, address import, erasure replay) have their own, longer statement and lock
+    # limits; 0 is no limit.
+    database_statement_timeout_seconds: Annotated[float, Field(ge=0.01, le=3600)] = 10
+    database_lock_timeout_seconds: Annotated[float, Field(ge=0.01, le=3600)] = 5
+    database_pool_timeout_seconds: Annotated[float, Field(ge=0.01, le=300)] = 5
+    database_connect_timeout_seconds: Annotated[float, Field(ge=0.1, le=300)] = 5
+    job_statement_timeout_seconds: Annotated[float, Field(ge=0, le=86_400)] = 1800
+    job_lock_timeout_seconds: Annotated[float, Field(ge=0, le=86_400)] = 60
+    readiness_timeout_seconds: Annotated[float, Field(ge=0.1, le=60)] = 2
+    # `serve` starts without a reachable database and waits for it; false stops at once.
+    wait_for_database: bool = True
+    # The HTTP server: a connection that has not sent a request's headers within this
+    # time is closed, and at most this many connections are served at once (503 beyond).
+    header_timeout_seconds: Annotated[float, Field(ge=0.1, le=300)] = 10
+    keep_alive_timeout_seconds: Annotated[int, Field(ge=1, le=300)] = 5
+    max_connections: Annotated[int, Field(ge=1, le=100_000)] = 1000
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
+import asyncpg
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
+from sqlalchemy.util import greenlet_spawn
 
+from customer_registry.core.database import kept_connections
 from customer_registry.core.routing import documented_router
-from customer_registry.migrations_runner import current_revision, head_revision
+from customer_registry.migrations_runner import head_revision
 
 router = documented_router(tags=["health"])
+
+UNREACHABLE = "database unreachable"
+POOL_EXHAUSTED = "database pool exhausted"
+NOT_MIGRATED = "database schema is not migrated"
+_REVISION = "SELECT version_num FROM alembic_version"
 
 
 class Health(BaseModel):
@@ -17,6 +32,10 @@ class Health(BaseModel):
 
     status: str
     detail: str | None = None
+
+
+class _NotMigrated(Exception):
+    """The database answers, but its schema is not at the newest migration."""
 
 
 @router.get("/healthz", response_model=Health)
@@ -27,13 +46,68 @@ async def healthz() -> Health:
 
 @router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
 async def readyz(request: Request) -> Health | JSONResponse:
-    """The database is reachable and its schema is at the newest migration."""
+    """A trivial query succeeds now, on a connection a request could get, and the schema is
+    at the newest migration; answered within the readiness timeout."""
+    engine: AsyncEngine = request.app.state.engine
     try:
-        revision = await current_revision(request.app.state.engine)
-    except Exception:  # any database failure means "not ready"
-        return JSONResponse({"status": "unavailable", "detail": "database unreachable"}, 503)
+        async with asyncio.timeout(request.app.state.settings.readiness_timeout_seconds):
+            revision = await _revision(engine)
+    except _NotMigrated:
+        return _unavailable(NOT_MIGRATED)
+    except Exception:  # any database failure, or the deadline, means "not ready"
+        return _unavailable(POOL_EXHAUSTED if pool_exhausted(engine) else UNREACHABLE)
     if revision != head_revision():
-        return JSONResponse(
-            {"status": "unavailable", "detail": "database schema is not migrated"}, 503
-        )
+        return _unavailable(NOT_MIGRATED)
     return Health(status="ok")
+
+
+def _unavailable(detail: str) -> JSONResponse:
+    return JSONResponse({"status": "unavailable", "detail": detail}, 503)
+
+
+async def _revision(engine: AsyncEngine) -> str | None:
+    """The schema's revision, read on a kept statement connection if there is one (as the
+    next request would use), else on one from the pool."""
+    kept = kept_connections(engine) if engine.dialect.name == "postgresql" else None
+    pooled = await kept.take() if kept is not None else None
+    if kept is not None and pooled is not None:
+        driver: Any = pooled.driver_connection
+        try:
+            value = await driver.fetchval(_REVISION)
+        except asyncpg.UndefinedTableError as error:
+            if not kept.keep(pooled):
+                await greenlet_spawn(pooled.close)
+            raise _NotMigrated from error
+        except BaseException as error:  # lost, or cancelled at the deadline: state unknown
+            await asyncio.shield(greenlet_spawn(pooled.invalidate, error))
+            raise
+        if not kept.keep(pooled):
+            await greenlet_spawn(pooled.close)
+        return str(value) if value is not None else None
+    async with engine.connect() as connection:
+        try:
+            value = await connection.scalar(text(_REVISION))
+        except DBAPIError as error:
+            if _is_missing_table(error):
+                raise _NotMigrated from error
+            raise
+        return str(value) if value is not None else None
+
+
+def _is_missing_table(error: DBAPIError) -> bool:
+    message = str(error.orig).lower()
+    return "alembic_version" in message and (
+        "no such table" in message or "does not exist" in message
+    )
+
+
+def pool_exhausted(engine: AsyncEngine) -> bool:
+    """Every connection the pool may open is in use by a request (kept statement connections
+    that wait for the next request are free)."""
+    pool = engine.sync_engine.pool
+    if not isinstance(pool, QueuePool):
+        return False
+    kept = kept_connections(engine) if engine.dialect.name == "postgresql" else None
+    idle_kept = len(kept.idle) if kept is not None else 0
+    capacity = pool.size() + pool._max_overflow
+    return pool.checkedout() - idle_kept >= capacity

@@ -11,7 +11,7 @@ from customer_registry.core.database import create_engine, create_session_factor
 
 async def import_file(settings: Settings, text: str, *, dry_run: bool) -> AddressUpdateReport:
     """Run the import in one transaction, committed unless it is a dry run."""
-    engine = create_engine(settings)
+    engine = create_engine(settings, job=True)
     try:
         async with create_session_factory(engine)() as session:
             report = await AddressUpdateImport(session).run(text, SYSTEM_ACTOR, dry_run=dry_run)

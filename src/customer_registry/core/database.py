@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import weakref
 from collections.abc import AsyncIterator
@@ -19,33 +20,96 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import Session, SessionTransaction
-from sqlalchemy.pool import PoolProxiedConnection, QueuePool
+from sqlalchemy.pool import Pool, PoolProxiedConnection, QueuePool
 from sqlalchemy.util import greenlet_spawn
 
 from customer_registry.config import Settings
 from customer_registry.core.errors import RegistryError
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
-    """An engine for the configured database; SQLite gets WAL mode and foreign keys."""
+def create_engine(
+    settings: Settings, *, job: bool = False, pool_size: int | None = None
+) -> AsyncEngine:
+    """An engine for the configured database, with the time limits of a request (or, with
+    `job`, of a background job) from the settings.
+
+    On PostgreSQL every connection starts with its `statement_timeout` and `lock_timeout`
+    (server settings of the connection, no round trip of their own), and the driver gives
+    up on a statement the server does not answer a second after that (a network that drops
+    packets instead of refusing). SQLite waits for a lock as long as the lock timeout. A
+    request waits at most the pool timeout for a connection.
+    """
+    statement_timeout = (
+        settings.job_statement_timeout_seconds
+        if job
+        else settings.database_statement_timeout_seconds
+    )
+    lock_timeout = (
+        settings.job_lock_timeout_seconds if job else settings.database_lock_timeout_seconds
+    )
+    size = pool_size or settings.database_pool_size
+    overflow = 0 if pool_size else size
     if settings.is_sqlite:
+        pool_options: dict[str, Any] = {}
+        if settings.sqlite_path is not None:  # an in-memory database has a single connection
+            pool_options = {
+                "pool_size": size,
+                "max_overflow": overflow,
+                "pool_timeout": settings.database_pool_timeout_seconds,
+            }
+        # A busy timeout of 0 would fail at once; a job without a limit waits a day.
+        sqlite_lock_timeout = lock_timeout or 86_400
         engine = create_async_engine(
             settings.database_url,
             echo=settings.database_echo,
             hide_parameters=True,  # statement parameters are personal data
-            connect_args={"timeout": 30},
+            connect_args={"timeout": sqlite_lock_timeout},
+            **pool_options,
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, busy_timeout_ms=max(1, round(sqlite_lock_timeout * 1000)))
         return engine
     engine = create_async_engine(
         settings.database_url,
         echo=settings.database_echo,
         hide_parameters=True,
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_pool_size,
+        pool_size=size,
+        max_overflow=overflow,
+        pool_timeout=settings.database_pool_timeout_seconds,
+        connect_args={
+            "timeout": settings.database_connect_timeout_seconds,
+            "command_timeout": statement_timeout + 1 if statement_timeout else None,
+            "server_settings": {
+                "statement_timeout": _milliseconds(statement_timeout),
+                "lock_timeout": _milliseconds(lock_timeout),
+            },
+        },
     )
     _ping_after_idle(engine, PING_AFTER_IDLE_SECONDS)
+    _unanswered_is_lost(engine)
     return engine
+
+
+def _unanswered_is_lost(engine: AsyncEngine) -> None:
+    """A connection whose server did not answer in time, or whose socket failed, is
+    dropped at once: terminated, neither rolled back nor closed politely, which on a
+    network gone silent would wait seconds more for an answer."""
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _handle_error(context: Any) -> None:
+        if not isinstance(context.original_exception, OSError):  # TimeoutError included
+            return
+        context.is_disconnect = True
+        try:
+            driver = context.connection.connection.driver_connection
+        except Exception:  # no connection, or it is already gone
+            return
+        if driver is not None:
+            driver.terminate()
+
+
+def _milliseconds(seconds: float) -> str:
+    """A PostgreSQL duration setting; 0 is no limit."""
+    return str(round(seconds * 1000))
 
 
 # A pooled connection unused for this long is tested before use, so that one the server
@@ -75,7 +139,7 @@ def _ping_after_idle(engine: AsyncEngine, seconds: float) -> None:
             raise exc.DisconnectionError from error
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy emit BEGIN itself so that transactions and savepoints behave
@@ -84,7 +148,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -223,10 +287,31 @@ class StatementConnection:
         """Take a connection that was lost out of the pool, and the pool's others with it.
 
         As SQLAlchemy does on a disconnect: the pool's other connections are most likely
-        gone too (a restart, a failover), so none of them is used again.
+        gone too (a restart, a failover), so none of them is used again. The engine gets a
+        new pool at once; the old one's connections are closed in the background, as
+        closing one on a network that went silent waits seconds for its answer.
         """
+        self.driver.terminate()  # not closed politely: the network may have gone silent
         await greenlet_spawn(self.pooled.invalidate, error)
-        await self.engine.dispose()
+        old_pool = await greenlet_spawn(_replace_pool, self.engine.sync_engine)
+        disposal = asyncio.create_task(greenlet_spawn(old_pool.dispose))
+        _DISPOSALS.add(disposal)
+        disposal.add_done_callback(_DISPOSALS.discard)
+
+
+def _replace_pool(sync_engine: Engine) -> Pool:
+    """Give the engine a new pool, drop its kept connections; the old pool, to close."""
+    old_pool = sync_engine.pool
+    sync_engine.pool = old_pool.recreate()
+    kept = _KEPT.get(sync_engine)
+    for pooled, _since in kept.idle if kept is not None else ():
+        driver: Any = pooled.driver_connection
+        driver.terminate()
+    _close_kept_connections(sync_engine)
+    return old_pool
+
+
+_DISPOSALS: set[asyncio.Task[None]] = set()
 
 
 @dataclass(slots=True)
@@ -297,6 +382,11 @@ def _kept_connections(engine: AsyncEngine) -> _KeptConnections:
         limit = pool.size() if isinstance(pool, QueuePool) else 0
         kept = _KEPT[sync_engine] = _KeptConnections(limit)
     return kept
+
+
+def kept_connections(engine: AsyncEngine) -> _KeptConnections:
+    """The statement connections kept between requests on `engine` (PostgreSQL)."""
+    return _kept_connections(engine)
 
 
 def _close_kept_connections(sync_engine: Engine) -> None:

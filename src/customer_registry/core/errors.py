@@ -12,7 +12,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -108,17 +107,119 @@ class UnprocessableEntity(RegistryError):
 
 
 class DatabaseUnavailable(RegistryError):
-    """The connection to the database was lost (a restart, a failover): nothing was done."""
+    """The database cannot be reached or cannot work now (refused, lost, shut down, read-only,
+    out of space): the request's transaction did not commit."""
 
     status_code = 503
     code = "database-unavailable"
     title = "Database unavailable"
+    retry_after = 1
+    message = "The database is unavailable; the request's changes were not made. Retry."
 
     def __init__(self) -> None:
-        super().__init__(
-            "The connection to the database was lost; nothing was changed. Retry.",
-            headers={"Retry-After": "1"},
-        )
+        super().__init__(self.message, headers={"Retry-After": str(self.retry_after)})
+
+
+class DatabaseBusy(DatabaseUnavailable):
+    """No connection was free within the pool timeout, or the transaction lost a conflict
+    with a concurrent one (serialisation failure, deadlock): nothing was changed."""
+
+    code = "database-busy"
+    title = "Database busy"
+    message = "The database is busy; the request's changes were not made. Retry."
+
+
+class DatabaseTimeout(DatabaseUnavailable):
+    """A statement or a lock wait took longer than its timeout: nothing was changed."""
+
+    status_code = 504
+    code = "database-timeout"
+    title = "Database timeout"
+    message = (
+        "The database did not answer within the request's time limit; the request's changes "
+        "were not made. Retry."
+    )
+
+
+# SQLSTATEs of PostgreSQL (and asyncpg) by the answer they get; a class of two characters
+# covers every code in it.
+_TIMEOUT_SQLSTATES = frozenset({"57014", "55P03"})  # statement timeout, lock timeout
+_BUSY_SQLSTATES = frozenset({"40001", "40P01"})  # serialisation failure, deadlock
+_UNAVAILABLE_SQLSTATES = frozenset(
+    {
+        "08",  # connection exceptions
+        "53",  # insufficient resources: disk full, out of memory, too many connections
+        "57P01",  # admin shutdown
+        "57P02",  # crash shutdown
+        "57P03",  # cannot connect now (starting up, in recovery)
+        "57P05",  # idle session timeout
+        "25006",  # read-only transaction (a standby after a failover)
+        "58030",  # I/O error
+    }
+)
+_SQLITE_TIMEOUTS = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED"})
+_SQLITE_UNAVAILABLE_PREFIXES = ("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_CANTOPEN")
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """The error, what it wraps (`orig`) and what caused it, outermost first."""
+    found: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in found and len(found) < 8:
+        found.append(current)
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+    return found
+
+
+def database_failure(error: BaseException) -> DatabaseUnavailable | None:
+    """The answer to a failure of the database or of the way to it; None for other errors
+    (a bug in a statement, a violated constraint)."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    causes = _causes(error)
+    for cause in causes:
+        if isinstance(cause, PoolTimeout):
+            return DatabaseBusy()
+        if isinstance(cause, TimeoutError):  # the server did not answer within the limit
+            return DatabaseTimeout()
+        sqlstate = getattr(cause, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate:
+            if sqlstate in _TIMEOUT_SQLSTATES:
+                return DatabaseTimeout()
+            if sqlstate in _BUSY_SQLSTATES:
+                return DatabaseBusy()
+            if sqlstate in _UNAVAILABLE_SQLSTATES or sqlstate[:2] in _UNAVAILABLE_SQLSTATES:
+                return DatabaseUnavailable()
+        name = getattr(cause, "sqlite_errorname", None)
+        if isinstance(name, str):
+            if name in _SQLITE_TIMEOUTS:
+                return DatabaseTimeout()
+            if name.startswith(_SQLITE_UNAVAILABLE_PREFIXES):
+                return DatabaseUnavailable()
+    for cause in causes:
+        if isinstance(cause, DBAPIError) and cause.connection_invalidated:
+            return DatabaseUnavailable()
+        if isinstance(cause, OSError):  # refused, reset, timed out while connecting
+            return DatabaseUnavailable()
+        if isinstance(cause, OperationalError | InterfaceError):
+            return DatabaseUnavailable()
+        if _is_driver_connection_error(cause):
+            return DatabaseUnavailable()
+    return None
+
+
+def _is_driver_connection_error(error: BaseException) -> bool:
+    """asyncpg's errors of a connection that is closed or lost its protocol state."""
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover - asyncpg is a dependency
+        return False
+    return isinstance(
+        error,
+        asyncpg.InterfaceError | asyncpg.PostgresConnectionError | asyncpg.InternalClientError,
+    )
 
 
 def problem_response(
@@ -186,6 +287,46 @@ def _allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
+def log_unexpected_error(request: Request, exc: BaseException, what: str = "unhandled") -> None:
+    """One line naming the error's type and where it happened, never its message (a driver
+    error quotes the offending value, which may be personal data)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    logger.error(
+        "%s %s at %s",
+        what,
+        type(exc).__name__,
+        " <- ".join(f"{frame.filename}:{frame.lineno}" for frame in reversed(frames[-5:])),
+        extra={"request_id": getattr(request.state, "request_id", None)},
+    )
+
+
+def unexpected_error_response(request: Request, exc: Exception) -> JSONResponse:
+    """The answer to an exception no handler took: a database failure's problem (503/504),
+    anything else a logged 500."""
+    failure = database_failure(exc)
+    if failure is not None:
+        # The transaction did not commit (the request's session rolled back, or the
+        # connection was lost and the pool replaces it), so a retry can succeed.
+        logger.warning(
+            "database failure %s answered %s",
+            type(exc).__name__,
+            failure.code,
+            extra={"request_id": getattr(request.state, "request_id", None)},
+        )
+        return problem_response(
+            request,
+            failure.status_code,
+            failure.code,
+            failure.title,
+            failure.detail,
+            headers=failure.headers,
+        )
+    log_unexpected_error(request, exc)
+    return problem_response(
+        request, 500, "internal-error", "Internal server error", "The request failed."
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render every error, expected or not, as problem+json."""
 
@@ -228,27 +369,23 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(request, exc.status_code, code, title, detail, headers=headers)
 
     async def on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-            # The database closed the connection (a restart, a failover): the transaction
-            # did not happen, and the pool replaces the connection, so a retry can succeed.
-            return await on_registry_error(request, DatabaseUnavailable())
-        # The exception's message may quote personal data (a driver error names the
-        # offending value), so only its type and where it happened are logged.
-        frames = traceback.extract_tb(exc.__traceback__)
-        logger.error(
-            "unhandled %s at %s",
-            type(exc).__name__,
-            " <- ".join(f"{frame.filename}:{frame.lineno}" for frame in reversed(frames[-5:])),
-            extra={"request_id": getattr(request.state, "request_id", None)},
-        )
-        return problem_response(
-            request, 500, "internal-error", "Internal server error", "The request failed."
-        )
+        return unexpected_error_response(request, exc)
 
     app.add_exception_handler(RegistryError, on_registry_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    # Database failures are answered inside the middleware (CORS headers included); any
+    # other exception reaches `ErrorBoundaryMiddleware` or, last, Starlette's handler.
+    for failure in _database_exception_types():
+        app.add_exception_handler(failure, on_unexpected_error)
     app.add_exception_handler(Exception, on_unexpected_error)
+
+
+def _database_exception_types() -> tuple[type[Exception], ...]:
+    import asyncpg
+    from sqlalchemy.exc import SQLAlchemyError
+
+    return (SQLAlchemyError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -13,7 +13,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from customer_registry.core.errors import problem_response
+from customer_registry.core.errors import (
+    log_unexpected_error,
+    problem_response,
+    unexpected_error_response,
+)
 from customer_registry.core.logs import log_request
 from customer_registry.core.metrics import observe_request
 
@@ -48,6 +52,42 @@ class RequestIdMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_request_id)
+
+
+class ErrorBoundaryMiddleware:
+    """Answers an exception that escaped the application (a database failure included) as
+    problem+json, and returns instead of raising it to the server.
+
+    Starlette's outermost handler would answer and then raise again, and the server closes
+    the connection: the client's next request on it would get no answer at all. Placed
+    inside `RequestIdMiddleware`, so that the answer carries `X-Request-ID`. An exception
+    after the response started (a streamed body) ends the response unfinished, which the
+    server reports to the client by closing the connection.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        response_started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as error:
+            request = Request(scope)
+            if response_started:
+                log_unexpected_error(request, error, "response cut by")
+                return
+            await unexpected_error_response(request, error)(scope, receive, send)
 
 
 # Probes and scrapes arrive every few seconds; their lines are only logged at DEBUG.

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from customer_registry.core.database import StatementConnection, statement_connection
-from customer_registry.core.errors import DatabaseUnavailable
+from customer_registry.core.errors import DatabaseTimeout, DatabaseUnavailable
 
 
 class DriverRow:
@@ -219,7 +219,8 @@ class _WriteQueue:
 
 @asynccontextmanager
 async def _connection_loss_handled(found: StatementConnection) -> AsyncIterator[None]:
-    """A lost connection is taken out of the pool and answered 503, as through SQLAlchemy."""
+    """A lost connection is taken out of the pool and answered 503 (504 when the server did
+    not answer in time), as through SQLAlchemy."""
     try:
         yield
     except (
@@ -232,6 +233,8 @@ async def _connection_loss_handled(found: StatementConnection) -> AsyncIterator[
         if not lost and not found.driver.is_closed():
             raise
         await found.invalidate(error)
+        if isinstance(error, TimeoutError):  # the server did not answer in time
+            raise DatabaseTimeout from error
         raise DatabaseUnavailable from error
 
 
