@@ -24,6 +24,7 @@ from customer_registry.customers.service import CUSTOMER_ENTITY
 from customer_registry.gdpr_requests.deadlines import add_months, today_in_finland
 from customer_registry.gdpr_requests.erasure import Eraser, columns_to_erase
 from customer_registry.models import AuditAction, Customer
+from customer_registry.policy import Operation, caller_of, decide, state_of
 
 RETENTION_PURPOSE = "retention"
 
@@ -116,8 +117,10 @@ async def apply_retention(
 ) -> None:
     """Erase one customer as far as its blockers allow, and count it in the report."""
     customer = await session.get(Customer, customer_id, with_for_update=True)
-    if customer is None or customer.erased_at is not None:
+    if customer is None:
         return
+    if not decide(caller_of(actor), state_of(customer), Operation.retention).allowed:
+        return  # erased already: nothing left for the run
     eraser = Eraser(session, settings)
     blockers = await eraser.blockers(customer)
     if blockers:
