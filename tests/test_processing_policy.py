@@ -334,22 +334,18 @@ async def _rectify(world: World, subject: Subject) -> Request:
     )
 
 
-async def _order_status(world: World, subject: Subject) -> Request:
-    version = await _version(world, "orders", subject.open_order["id"])
-    return (
-        "POST",
-        f"/api/v1/orders/{subject.open_order['id']}/status",
-        {"json": {"status": "delivered"}, "headers": {"If-Match": version}},
-    )
+def _order_change(suffix: str, status: str) -> Builder:
+    """A change of the open order's status or invoice status, with its current version."""
 
+    async def build(world: World, subject: Subject) -> Request:
+        version = await _version(world, "orders", subject.open_order["id"])
+        return (
+            "POST",
+            f"/api/v1/orders/{subject.open_order['id']}/{suffix}",
+            {"json": {"status": status}, "headers": {"If-Match": version}},
+        )
 
-async def _invoice_status(world: World, subject: Subject) -> Request:
-    version = await _version(world, "orders", subject.open_order["id"])
-    return (
-        "POST",
-        f"/api/v1/orders/{subject.open_order['id']}/invoice-status",
-        {"json": {"status": "paid"}, "headers": {"If-Match": version}},
-    )
+    return build
 
 
 async def _new_order(world: World, subject: Subject) -> Request:
@@ -384,7 +380,7 @@ SUBJECT_REQUESTS: dict[tuple[str, str], Builder] = {
     ),
     ("POST", "/api/v1/orders"): _new_order,
     ("GET", "/api/v1/orders/{order_id}"): _on_subject("GET", "/api/v1/orders/{open_order}"),
-    ("POST", "/api/v1/orders/{order_id}/status"): _order_status,
+    ("POST", "/api/v1/orders/{order_id}/status"): _order_change("status", "delivered"),
     ("GET", "/api/v1/orders/{order_id}/invoice-history"): _on_subject(
         "GET", "/api/v1/orders/{open_order}/invoice-history"
     ),
@@ -403,7 +399,7 @@ SUBJECT_REQUESTS: dict[tuple[str, str], Builder] = {
         "GET", f"{REQUESTS}/{{portability}}/portability-archive"
     ),
     # Last: it pays the open invoice, which the billing view of some purposes needs.
-    ("POST", "/api/v1/orders/{order_id}/invoice-status"): _invoice_status,
+    ("POST", "/api/v1/orders/{order_id}/invoice-status"): _order_change("invoice-status", "paid"),
 }
 # Of the same operations, those whose rule may ask for a stated purpose, and the parameter.
 STATED_PURPOSE = {"purpose": "legal_claims"}

@@ -16,6 +16,7 @@ from enum import StrEnum
 from customer_registry.consents.purposes import MAILING_LABEL_PURPOSES
 from customer_registry.core.errors import Conflict, Forbidden, Gone, RegistryError
 from customer_registry.models import InvoiceStatus, Purpose
+from customer_registry.orders.schemas import ORDER_FIELDS
 
 
 class Caller(StrEnum):
@@ -159,19 +160,8 @@ PURPOSE_ORDER_FIELDS: dict[Caller, frozenset[str]] = {
     Caller.debt_collection: frozenset(
         {"number", "ordered_on", "currency", "lines", "totals", "invoice"}
     ),
-    Caller.legal_obligation: frozenset(
-        {
-            "number",
-            "ordered_on",
-            "channel",
-            "reseller_name",
-            "currency",
-            "status",
-            "lines",
-            "totals",
-            "invoice",
-        }
-    ),
+    # What the law requires may be the whole order.
+    Caller.legal_obligation: frozenset(ORDER_FIELDS),
 }
 # Invoices whose claim is pending: what debt collection of a restricted customer needs.
 CLAIMED = frozenset({InvoiceStatus.in_collection})
