@@ -89,6 +89,16 @@ def create_engine(
     return engine
 
 
+@asynccontextmanager
+async def scoped_engine(settings: Settings, *, job: bool) -> AsyncIterator[AsyncEngine]:
+    """An engine (`create_engine`) for work outside requests, disposed when the block ends."""
+    engine = create_engine(settings, job=job)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
 def _unanswered_is_lost(engine: AsyncEngine) -> None:
     """A connection whose server did not answer in time, or whose socket failed, is
     dropped at once: terminated, neither rolled back nor closed politely, which on a
