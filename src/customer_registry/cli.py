@@ -93,7 +93,7 @@ def _prepare_database(settings: Settings) -> None:
     """Migrate the embedded database; refuse an unmigrated PostgreSQL."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from customer_registry.core.database import create_engine
+    from customer_registry.core.database import scoped_engine
     from customer_registry.migrations_runner import current_revision, head_revision, upgrade
 
     if settings.is_sqlite:
@@ -101,11 +101,8 @@ def _prepare_database(settings: Settings) -> None:
         return
 
     async def revision() -> str | None:
-        engine = create_engine(settings)
-        try:
+        async with scoped_engine(settings, job=False) as engine:
             return await current_revision(engine)
-        finally:
-            await engine.dispose()
 
     try:
         current = asyncio.run(revision())
@@ -209,7 +206,7 @@ def command_users_create(arguments: argparse.Namespace) -> None:
 
 def command_retention_run(arguments: argparse.Namespace) -> None:
     from customer_registry.auth.principal import SYSTEM_ACTOR
-    from customer_registry.core.database import create_engine, create_session_factory
+    from customer_registry.core.database import create_session_factory, scoped_engine
     from customer_registry.core.progress import Progress
     from customer_registry.retention.service import RetentionReport, run_per_customer
 
@@ -217,8 +214,7 @@ def command_retention_run(arguments: argparse.Namespace) -> None:
     _prepare_database(settings)
 
     async def run() -> RetentionReport:
-        engine = create_engine(settings, job=True)
-        try:
+        async with scoped_engine(settings, job=True) as engine:
             with Progress("retention") as progress:
 
                 def advance(done: int, total: int) -> None:
@@ -232,8 +228,6 @@ def command_retention_run(arguments: argparse.Namespace) -> None:
                     dry_run=arguments.dry_run,
                     progress=advance,
                 )
-        finally:
-            await engine.dispose()
 
     report = asyncio.run(run())
     verb = "would erase" if report.dry_run else "erased"
@@ -252,7 +246,7 @@ def command_retention_run(arguments: argparse.Namespace) -> None:
 def command_erasures_replay(arguments: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from customer_registry.core.database import create_engine, create_session_factory
+    from customer_registry.core.database import create_session_factory, scoped_engine
     from customer_registry.erasure_log.journal import ErasureLogError, read
     from customer_registry.erasure_log.replay import ReplayReport, replay_log
 
@@ -265,8 +259,7 @@ def command_erasures_replay(arguments: argparse.Namespace) -> None:
     _prepare_database(settings)
 
     async def run() -> ReplayReport:
-        engine = create_engine(settings, job=True)
-        try:
+        async with scoped_engine(settings, job=True) as engine:
             with Progress("erasure replay") as progress:
                 return await replay_log(
                     create_session_factory(engine),
@@ -276,25 +269,23 @@ def command_erasures_replay(arguments: argparse.Namespace) -> None:
                     dry_run=arguments.dry_run,
                     progress=progress,
                 )
-        finally:
-            await engine.dispose()
 
     print(asyncio.run(run()).describe())  # noqa: T201
 
 
 def command_purge_idempotency_keys(_arguments: argparse.Namespace) -> None:
-    from customer_registry.core.database import create_engine, create_session_factory
+    from customer_registry.core.database import create_session_factory, scoped_engine
     from customer_registry.idempotency.service import purge_expired
 
     settings = _settings()
 
     async def purge() -> int:
-        engine = create_engine(settings, job=True)
-        try:
-            async with create_session_factory(engine)() as session, session.begin():
-                return await purge_expired(session)
-        finally:
-            await engine.dispose()
+        async with (
+            scoped_engine(settings, job=True) as engine,
+            create_session_factory(engine)() as session,
+            session.begin(),
+        ):
+            return await purge_expired(session)
 
     print(f"deleted {asyncio.run(purge())} idempotency keys older than 24 hours")  # noqa: T201
 
@@ -331,33 +322,27 @@ def _run_on_database(work: Coroutine[Any, Any, T]) -> T:
 
 def command_audit_seal(arguments: argparse.Namespace) -> None:
     from customer_registry.audit.chain import seal
-    from customer_registry.core.database import create_engine, create_session_factory
+    from customer_registry.core.database import create_session_factory, scoped_engine
 
     settings = _settings()
 
     async def run() -> int:
-        engine = create_engine(settings, job=True)
-        try:
+        async with scoped_engine(settings, job=True) as engine:
             return await seal(create_session_factory(engine), batch_size=arguments.batch_size)
-        finally:
-            await engine.dispose()
 
     print(f"sealed {_run_on_database(run())} audit events")  # noqa: T201
 
 
 def command_audit_checkpoint(_arguments: argparse.Namespace) -> None:
     from customer_registry.audit.checkpoints import write_checkpoint
-    from customer_registry.core.database import create_engine, create_session_factory
+    from customer_registry.core.database import create_session_factory, scoped_engine
 
     settings = _settings()
     key, path = settings.audit_checkpoint_key(), settings.audit_checkpoint_path()
 
     async def run() -> tuple[int, str] | None:
-        engine = create_engine(settings)
-        try:
+        async with scoped_engine(settings, job=False) as engine:
             made = await write_checkpoint(create_session_factory(engine), key, path)
-        finally:
-            await engine.dispose()
         return None if made is None else (made.position, made.hash)
 
     head = _run_on_database(run())
@@ -379,7 +364,7 @@ def command_audit_verify(arguments: argparse.Namespace) -> None:
 
     from customer_registry.audit.chain import VerifyReport, verify
     from customer_registry.audit.checkpoints import read_checkpoints
-    from customer_registry.core.database import create_engine, create_session_factory
+    from customer_registry.core.database import create_session_factory, scoped_engine
 
     settings = _settings()
     checkpoint_path = arguments.checkpoint_file or settings.audit_checkpoint_path()
@@ -391,8 +376,7 @@ def command_audit_verify(arguments: argparse.Namespace) -> None:
         print(f"verified {done} of {total} chain entries ({rate:,.0f} events/s)", file=sys.stderr)  # noqa: T201
 
     async def run() -> VerifyReport:
-        engine = create_engine(settings, job=True)
-        try:
+        async with scoped_engine(settings, job=True) as engine:
             return await verify(
                 create_session_factory(engine),
                 unsealed_grace=dt.timedelta(seconds=arguments.unsealed_grace),
@@ -400,8 +384,6 @@ def command_audit_verify(arguments: argparse.Namespace) -> None:
                 checkpoint=None if newest is None else (newest.position, newest.hash),
                 progress=None if arguments.quiet else progress,
             )
-        finally:
-            await engine.dispose()
 
     report = _run_on_database(run())
     print(  # noqa: T201

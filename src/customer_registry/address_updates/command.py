@@ -6,22 +6,21 @@ from customer_registry.address_updates.schemas import AddressUpdateReport
 from customer_registry.address_updates.service import AddressUpdateImport
 from customer_registry.auth.principal import SYSTEM_ACTOR
 from customer_registry.config import Settings
-from customer_registry.core.database import create_engine, create_session_factory
+from customer_registry.core.database import create_session_factory, scoped_engine
 
 
 async def import_file(settings: Settings, text: str, *, dry_run: bool) -> AddressUpdateReport:
     """Run the import in one transaction, committed unless it is a dry run."""
-    engine = create_engine(settings, job=True)
-    try:
-        async with create_session_factory(engine)() as session:
-            report = await AddressUpdateImport(session).run(text, SYSTEM_ACTOR, dry_run=dry_run)
-            if dry_run:
-                await session.rollback()
-            else:
-                await session.commit()
-            return report
-    finally:
-        await engine.dispose()
+    async with (
+        scoped_engine(settings, job=True) as engine,
+        create_session_factory(engine)() as session,
+    ):
+        report = await AddressUpdateImport(session).run(text, SYSTEM_ACTOR, dry_run=dry_run)
+        if dry_run:
+            await session.rollback()
+        else:
+            await session.commit()
+        return report
 
 
 def describe(report: AddressUpdateReport) -> str:

@@ -313,9 +313,9 @@ AuthenticatedActor = Annotated[Actor, Depends(get_authenticated_actor)]
 RecipientActor = Annotated[Actor, Depends(get_recipient_actor)]
 AnonymousActor = Annotated[Actor, Depends(get_anonymous_actor)]
 CustomersReader = Annotated[Actor, Depends(require(Permission.customers_read))]
-# For reads of customers (one, or a page), whose first query also answers whether the
-# token was logged out.
-CustomerReader = Annotated[
+# As CustomersReader, for reads of customers (one, or a page) whose first query also answers
+# whether the token was logged out: the dependency leaves that check to the route.
+CustomersReaderCheckingLogoutInQuery = Annotated[
     Actor, Depends(require(Permission.customers_read, route_checks_revocation=True))
 ]
 CustomersWriter = Annotated[Actor, Depends(require(Permission.customers_write))]

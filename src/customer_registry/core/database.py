@@ -30,15 +30,8 @@ from customer_registry.core.errors import RegistryError
 def create_engine(
     settings: Settings, *, job: bool = False, pool_size: int | None = None
 ) -> AsyncEngine:
-    """An engine for the configured database, with the time limits of a request (or, with
-    `job`, of a background job) from the settings.
-
-    On PostgreSQL every connection starts with its `statement_timeout` and `lock_timeout`
-    (server settings of the connection, no round trip of their own), and the driver gives
-    up on a statement the server does not answer a second after that (a network that drops
-    packets instead of refusing). SQLite waits for a lock as long as the lock timeout. A
-    request waits at most the pool timeout for a connection.
-    """
+    """An engine for the configured database, with the statement and lock time limits of a
+    request (or, with `job`, of a background job) from the settings."""
     statement_timeout = (
         settings.job_statement_timeout_seconds
         if job
@@ -89,10 +82,19 @@ def create_engine(
     return engine
 
 
+@asynccontextmanager
+async def scoped_engine(settings: Settings, *, job: bool) -> AsyncIterator[AsyncEngine]:
+    """An engine (`create_engine`) for work outside requests, disposed when the block ends."""
+    engine = create_engine(settings, job=job)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
 def _unanswered_is_lost(engine: AsyncEngine) -> None:
     """A connection whose server did not answer in time, or whose socket failed, is
-    dropped at once: terminated, neither rolled back nor closed politely, which on a
-    network gone silent would wait seconds more for an answer."""
+    terminated at once, neither rolled back nor closed politely."""
 
     @event.listens_for(engine.sync_engine, "handle_error")
     def _handle_error(context: Any) -> None:
@@ -225,11 +227,8 @@ def _transaction_begun(session: Session, _transaction: SessionTransaction) -> No
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's session (`request_session`) as a dependency.
-
-    Used with `scope="function"`, so that the commit happens before the response is sent:
-    the data, its audit events and the response stand or fall together.
-    """
+    """The request's session (`request_session`) as a dependency; `SessionDep` gives it
+    `scope="function"`, so that it commits before the response is sent."""
     async with request_session(request) as session:
         yield session
 
@@ -238,17 +237,8 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def commit_each_statement(session: AsyncSession) -> None:
-    """Let each statement of the session's work be a transaction of its own, on PostgreSQL.
-
-    For work whose statements need no common transaction: a read, and the audit row that
-    must be on disk before the answer is sent (with `synchronous_commit`, an INSERT that
-    returns is durable). It saves the BEGIN and COMMIT round trips, and the session's own
-    bookkeeping: the work runs on a pooled connection of its own (`statement_connection`),
-    in the driver's autocommit mode, which `get_session` gives back with the session
-    (sessions made elsewhere keep their transactions). A session that is already in a
-    transaction keeps it; SQLite, in the same process, has no round trips to save and keeps
-    its transactions.
-    """
+    """On PostgreSQL, run the rest of a request session's work on a `statement_connection`
+    where each statement commits by itself; a session already in a transaction keeps it."""
     bind = session.bind
     if (
         bind is None
@@ -284,13 +274,8 @@ class StatementConnection:
             await greenlet_spawn(self.pooled.close)
 
     async def invalidate(self, error: BaseException) -> None:
-        """Take a connection that was lost out of the pool, and the pool's others with it.
-
-        As SQLAlchemy does on a disconnect: the pool's other connections are most likely
-        gone too (a restart, a failover), so none of them is used again. The engine gets a
-        new pool at once; the old one's connections are closed in the background, as
-        closing one on a network that went silent waits seconds for its answer.
-        """
+        """Take a connection that was lost out of the pool, and the pool's others with it:
+        the engine gets a new pool at once, and the old one is closed in the background."""
         self.driver.terminate()  # not closed politely: the network may have gone silent
         await greenlet_spawn(self.pooled.invalidate, error)
         old_pool = await greenlet_spawn(_replace_pool, self.engine.sync_engine)
@@ -316,20 +301,8 @@ _DISPOSALS: set[asyncio.Task[None]] = set()
 
 @dataclass(slots=True)
 class _KeptConnections:
-    """Statement connections kept out of the pool between requests, for the next ones.
-
-    Taking a connection from SQLAlchemy's pool and giving it back each run the pool's
-    synchronous code in a greenlet, and each switch to a greenlet and back copies the part
-    of the C stack that the request's coroutines occupy: within a request, the two cost a
-    quarter of the CPU of a single-customer read. A request gives its connection back here
-    instead, up to the pool's size, and a later request takes it as it is: the statements
-    on it each commit on their own, so it carries no state from one request to the next.
-
-    A connection kept longer than `PING_AFTER_IDLE_SECONDS` is pinged before use, as the
-    pool pings its own idle ones; one that fails the ping is invalidated and the next one
-    tried. The engine's `dispose` (at shutdown, and after a lost connection) closes the
-    kept connections. They count as checked out in the pool's gauge.
-    """
+    """Statement connections kept out of the pool between requests (up to `limit`), pinged
+    when idle longer than `PING_AFTER_IDLE_SECONDS`, closed by the engine's `dispose`."""
 
     limit: int
     idle: list[tuple[PoolProxiedConnection, float]] = field(default_factory=list)

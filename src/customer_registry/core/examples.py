@@ -1,8 +1,5 @@
-"""Examples of request and response bodies, as the OpenAPI document shows them.
-
-A model shows one with `json_schema_extra={"examples": [examples.NAME]}`. Each is valid
-for its schema (a test checks every one), with made-up people and ids.
-"""
+"""Examples of request and response bodies for the OpenAPI document, each valid for its
+schema (`json_schema_extra={"examples": [examples.NAME]}`), with made-up people and ids."""
 
 from __future__ import annotations
 

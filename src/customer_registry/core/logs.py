@@ -1,14 +1,5 @@
-"""Structured logging: one JSON object per line on stderr, and named operational events.
-
-Log records never carry personal data: request lines name the route template (never the
-path or query string), events carry ids and counts, and exceptions are rendered as their
-type and location only, because a driver's message can quote the offending value.
-
-Other modules report what an operator should see with `log_event`:
-
-    log_event("login_throttled", user_id=str(user.id))
-    log_event("retention_run_finished", erased=12, anonymised=3, dry_run=False)
-"""
+"""Structured logging: one JSON object per line on stderr, and named operational events
+(`log_event`); no record carries personal data."""
 
 from __future__ import annotations
 
@@ -72,9 +63,8 @@ def describe_exception(error: BaseException | None) -> dict[str, Any]:
 
 
 def log_request(level: int, fields: dict[str, Any]) -> None:
-    """The access log's line for one request: what `log(level, "request", extra=fields)` on
-    the access logger writes, without looking up the calling frame on every request (the
-    lines carry no source location)."""
+    """The access log's line for one request, as `log(level, "request", extra=fields)` on
+    the access logger writes it, without a source location."""
     if _access_logger.isEnabledFor(level):
         record = logging.getLogRecordFactory()(
             ACCESS_LOGGER, level, __file__, 0, "request", None, None, "log_request"
@@ -92,14 +82,8 @@ def log_event(event: str, level: int = logging.INFO, **fields: Any) -> None:
 
 
 def logging_config(level: str) -> dict[str, Any]:
-    """A `logging.config.dictConfig` document: JSON lines on stderr, uvicorn's access log off.
-
-    Uvicorn receives it as its `log_config`, so its own messages (startup, shutdown, errors)
-    are JSON lines too; requests are logged by `RequestLogMiddleware` instead. The level
-    applies to this service, uvicorn and Alembic; every other library logs warnings and
-    errors only, because database drivers log statements with their parameters (personal
-    data) at DEBUG.
-    """
+    """A `logging.config.dictConfig` document (also uvicorn's `log_config`): JSON lines on
+    stderr at `level` for the service, uvicorn and Alembic, warnings for other libraries."""
     libraries = logging.getLevelName(max(logging.WARNING, logging.getLevelName(level)))
     return {
         "version": 1,

@@ -1,25 +1,5 @@
-"""Prometheus metrics of the process, and database gauges read when `/metrics` is scraped.
-
-Counters and histograms live in this process (or, with several workers, in the files of
-`PROMETHEUS_MULTIPROC_DIR`, which `serve` sets up). Figures that are facts of the
-database rather than of a process, such as open data-subject requests, are read at scrape
-time by samplers that a feature registers once at import:
-
-    @database_gauges.register
-    async def gdpr_request_gauges(session: AsyncSession) -> list[GaugeReading]:
-        open_by_status = ...  # one aggregate query
-        return [
-            GaugeReading(
-                "customer_registry_gdpr_requests_open",
-                "Open data-subject requests by status.",
-                labels=("status",),
-                values={(status,): count for status, count in open_by_status},
-            )
-        ]
-
-Labels carry route templates, statuses and other bounded vocabularies, never ids or
-personal data.
-"""
+"""Prometheus metrics of the process, and database gauges (`database_gauges.register`)
+read when `/metrics` is scraped; labels are bounded vocabularies, never ids."""
 
 from __future__ import annotations
 

@@ -55,15 +55,8 @@ class RequestIdMiddleware:
 
 
 class ErrorBoundaryMiddleware:
-    """Answers an exception that escaped the application (a database failure included) as
-    problem+json, and returns instead of raising it to the server.
-
-    Starlette's outermost handler would answer and then raise again, and the server closes
-    the connection: the client's next request on it would get no answer at all. Placed
-    inside `RequestIdMiddleware`, so that the answer carries `X-Request-ID`. An exception
-    after the response started (a streamed body) ends the response unfinished, which the
-    server reports to the client by closing the connection.
-    """
+    """Answers an exception that escaped the application as problem+json, and returns
+    instead of raising it to the server; inside `RequestIdMiddleware`."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -98,11 +91,7 @@ KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPT
 
 
 def route_template(scope: Scope) -> str:
-    """The matched route's template (`/api/v1/customers/{customer_id}`), never the raw path.
-
-    Paths and query strings can hold personal data (`?email=...`), and an unbounded set of
-    them would also explode the metrics' label space.
-    """
+    """The matched route's template (`/api/v1/customers/{customer_id}`), never the raw path."""
     route = scope.get("route")
     # The template as documented: without convertors (`{customer_id:not_lookup}`).
     path = getattr(route, "path_format", None)
@@ -110,12 +99,8 @@ def route_template(scope: Scope) -> str:
 
 
 class RequestLogMiddleware:
-    """One JSON log line and one metrics observation per HTTP request.
-
-    The line carries the method, route template, status, duration, request id and the
-    principal's kind and id, which the authentication dependencies leave in the request
-    state; nothing the caller sent is logged.
-    """
+    """One JSON log line and one metrics observation per HTTP request; nothing the caller
+    sent is logged."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -163,12 +148,7 @@ class RequestBodyTooLarge(HTTPException):
 
 
 class BodySizeLimitMiddleware:
-    """Refuses request bodies over `max_bytes` with 413, whether declared or streamed.
-
-    A `Content-Length` over the limit is refused before anything is read; a chunked body
-    is counted as it arrives and refused as soon as it passes the limit, so that no
-    request can make the service buffer more than the limit.
-    """
+    """Refuses request bodies over `max_bytes` with 413, whether declared or streamed."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -222,11 +202,7 @@ _CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ControlCharacterGuardMiddleware:
-    """422 for control characters (NUL included) in the path or any query parameter.
-
-    Text in request bodies is checked by the schemas (core/validation.py); this catches the
-    rest at the boundary, so that no such byte ever reaches the database.
-    """
+    """422 for control characters (NUL included) in the path or any query parameter."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

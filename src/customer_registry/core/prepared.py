@@ -1,19 +1,5 @@
-"""The hottest statements, run on PostgreSQL as the driver's own prepared statements.
-
-A `DriverStatement` is a SQLAlchemy Core statement like any other, and runs as one through
-the session, except for a session whose work commits each statement on its own
-(`commit_each_statement`, PostgreSQL). There it is compiled once and handed to asyncpg
-directly, on the pooled connection that work has; asyncpg keeps it prepared per connection:
-the same SQL and parameters, without SQLAlchemy's per-execution work (about 100
-microseconds a statement, most of a single-row read's cost). Within a transaction that
-SQLAlchemy runs, the statement always goes through SQLAlchemy, so that it takes part in
-that transaction.
-
-Rows that concurrent requests insert with the same statement (audit events, disclosures)
-are written together there: one INSERT at a time per process and statement, carrying every
-row that arrived while the previous one ran, so that under load one round trip and one
-commit serve many requests (group commit). No request answers before its rows are on disk.
-"""
+"""The hottest statements, run on a statement connection as the driver's own prepared
+statements (inserts grouped across requests), and through SQLAlchemy anywhere else."""
 
 from __future__ import annotations
 
@@ -34,11 +20,7 @@ from customer_registry.core.errors import DatabaseTimeout, DatabaseUnavailable
 
 
 class DriverRow:
-    """A driver's record with a SQLAlchemy row's attribute and `_mapping` access.
-
-    The columns are copied to attributes once: a row is read column by column, and an
-    attribute lookup costs a fraction of a lookup in the record.
-    """
+    """A driver's record with a SQLAlchemy row's attribute and `_mapping` access."""
 
     def __init__(self, record: Mapping[str, Any]) -> None:
         self.__dict__.update(record.items())
@@ -126,12 +108,8 @@ class DriverStatement:
         return [DriverRow(record) for record in records]
 
     async def execute(self, session: AsyncSession, parameters: Sequence[Mapping[str, Any]]) -> None:
-        """Run the statement once per parameter set (one round trip for all of them).
-
-        An INSERT's parameter sets hold exactly its `column_keys`, wherever it runs. On a
-        statement connection the sets of concurrent requests are written together; each
-        request returns once its own are on disk, or raises when they could not be.
-        """
+        """Run the statement once per parameter set (exactly its `column_keys`, when it has
+        them); returns once the rows are on disk, or raises."""
         if self.column_keys is not None and any(
             values.keys() != self._keys for values in parameters
         ):

@@ -1,13 +1,4 @@
-"""Progress of long runs (migrations, retention, exports, audit verification) on stderr.
-
-On a terminal one line is rewritten in place; otherwise (a log file, cron mail, a CI
-console) a plain line is written at most every `interval` seconds, and one when done:
-
-    with Progress("retention", total=len(candidates)) as progress:
-        for batch in batches:
-            ...
-            progress.advance(len(batch))
-"""
+"""Progress of long runs (migrations, retention, exports, audit verification) on stderr."""
 
 from __future__ import annotations
 

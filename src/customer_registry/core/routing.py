@@ -36,18 +36,8 @@ Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 class DirectRoute(DocumentedRoute):
-    """A route whose requests go to a handler of its own, not to FastAPI's request handling.
-
-    On every request FastAPI solves the endpoint's dependencies one by one, validates its
-    parameters, and validates and serialises its return value; on the hottest routes that
-    is most of a request's cost. A direct route keeps its endpoint and what FastAPI derives
-    from the endpoint's signature (the OpenAPI operation, path and methods), but `handler`
-    serves it: it reads the parameters (`RequestParameters`) or the body (`json_body`),
-    does by hand what the endpoint's dependencies do, calls the endpoint, and serialises
-    its answer (`model_response`). Errors raised there reach the application's handlers as
-    usual. A request the handler `Declined` is served by FastAPI's own handling of the
-    endpoint instead, as any route's requests are.
-    """
+    """A route documented from its endpoint as any other, whose requests `handler` serves;
+    a request the handler `Declined` goes to FastAPI's own handling of the endpoint."""
 
     handler: ClassVar[Handler]
 
@@ -61,12 +51,8 @@ class DirectRoute(DocumentedRoute):
 
 
 class Declined(Exception):
-    """A direct route's handler leaves the request to FastAPI's handling of the endpoint.
-
-    For input that is not in its usual form (a body of another content type, or one that
-    does not validate), so that FastAPI answers it exactly as it answers any route, its
-    errors included. `body` is the request body, when the handler has read it.
-    """
+    """A direct route's handler leaves the request to FastAPI's handling of the endpoint;
+    `body` is the request body, when the handler has read it."""
 
     def __init__(self, body: bytes | None = None) -> None:
         super().__init__()
@@ -74,14 +60,8 @@ class Declined(Exception):
 
 
 def _serving(handler: Handler, usual: ASGIApp) -> ASGIApp:
-    """The ASGI application of a direct route: the handler's response, nothing around it.
-
-    FastAPI's own wrapping is for what the handler does not use: exit stacks for
-    dependencies with `yield`, and route-level exception handling, which the application's
-    exception middleware does with the same handlers. Request bodies are bounded by the
-    application's middleware. A declined request goes to `usual`, with the body the
-    handler read given to it again.
-    """
+    """The ASGI application of a direct route: the handler's response, or `usual`'s for a
+    declined request (given the body the handler read)."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -117,12 +97,8 @@ M = TypeVar("M", bound=BaseModel)
 
 
 async def json_body(request: Request, model: type[M]) -> M:
-    """The request's body as `model`, when it is JSON of the usual form.
-
-    That is `Content-Type: application/json` and a body that validates, parsed and
-    validated in one step by Pydantic. Any other body is `Declined`: FastAPI reads it then,
-    as it reads every body (other content types, invalid JSON, validation errors).
-    """
+    """The request's `application/json` body as `model`; any other body, or one that does
+    not validate, is `Declined`."""
     media_type = request.headers.get("content-type", "").partition(";")[0]
     if media_type.strip().lower() != "application/json":
         raise Declined
@@ -140,10 +116,8 @@ T = TypeVar("T")
 
 
 class RequestParameters:
-    """A request's path and query parameters, validated as FastAPI validates them.
-
-    Invalid ones are collected and reported together by `check`, as FastAPI's 422 does.
-    """
+    """A request's path and query parameters, validated as FastAPI validates them; `check`
+    reports the invalid ones together, as FastAPI's 422 does."""
 
     def __init__(self, request: Request) -> None:
         self.request = request

@@ -11,12 +11,8 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def trusted(model: type[M], values: dict[str, Any]) -> M:
-    """An instance of `model` holding `values`, which must give every field, by name.
-
-    What `model_construct` makes, without its per-field search for aliases and defaults:
-    a customer read builds several of these per customer returned. Like `model_construct`,
-    it validates nothing; a missing or unknown field is a `ValueError`.
-    """
+    """An instance of `model` holding `values`, unvalidated (as `model_construct`); a missing
+    or unknown field is a `ValueError`."""
     fields = _field_names(model)
     if values.keys() != fields:
         raise ValueError(f"{model.__name__} takes exactly the fields {sorted(fields)}")

@@ -14,8 +14,8 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from customer_registry.auth.dependencies import (
     CustomerLinksManager,
-    CustomerReader,
     CustomersLookup,
+    CustomersReaderCheckingLogoutInQuery,
     CustomersWriter,
     api_key_scheme,
     bearer_scheme,
@@ -130,7 +130,7 @@ async def lookup_customer(
 
 async def list_customers(
     service: CustomerServiceDep,
-    actor: CustomerReader,
+    actor: CustomersReaderCheckingLogoutInQuery,
     q: Annotated[
         str | None,
         Query(
@@ -162,7 +162,7 @@ async def read_customer(
     customer_id: uuid.UUID,
     response: Response,
     service: CustomerServiceDep,
-    actor: CustomerReader,
+    actor: CustomersReaderCheckingLogoutInQuery,
     purpose: Annotated[
         RestrictedReadPurpose | None,
         Query(description="Why a restricted customer is read (privacy officer, admin)."),
@@ -182,9 +182,9 @@ _CUSTOMER_ID = TypeAdapter(uuid.UUID)
 _PURPOSE = TypeAdapter(RestrictedReadPurpose)
 
 
-async def _customer_reader(request: Request, session: AsyncSession) -> Actor:
-    """`CustomerReader` resolved by hand: a staff caller who may read customers, whose
-    token's logout the route checks in its first statement."""
+async def _customers_reader_checking_logout(request: Request, session: AsyncSession) -> Actor:
+    """`CustomersReaderCheckingLogoutInQuery` resolved by hand: a staff caller who may read
+    customers, whose token's logout the route checks in its first statement."""
     return await staff_actor(
         request,
         session,
@@ -201,7 +201,7 @@ async def serve_read_customer(request: Request) -> Response:
     403), then the parameters (422).
     """
     async with request_session(request) as session:
-        actor = await _customer_reader(request, session)
+        actor = await _customers_reader_checking_logout(request, session)
         parameters = RequestParameters(request)
         customer_id = parameters.path("customer_id", _CUSTOMER_ID)
         purpose = parameters.query("purpose", _PURPOSE)
@@ -227,7 +227,7 @@ async def serve_list_customers(request: Request) -> Response:
     if errors:
         raise Declined
     async with request_session(request) as session:
-        actor = await _customer_reader(request, session)
+        actor = await _customers_reader_checking_logout(request, session)
         service = await get_customer_service(request, session)
         page = await list_customers(service, actor, **parameters)
     return model_response(page, Response())

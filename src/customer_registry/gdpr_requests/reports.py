@@ -1,106 +1,39 @@
 """The access report (R19, Art. 15) and the portability archive (R21) of one person.
 
-The report's small sections are built in memory; the sections that grow with the person's
-history (orders, disclosures to recipients, the processing log) are streamed from the
-database in keyset batches, so that memory stays flat however long that history is.
+The small sections are built in memory; orders, disclosures and the processing log are
+streamed in keyset batches, so that memory stays flat however long the history is.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
 import uuid
-import zipfile
-from collections.abc import AsyncIterator, Callable, Sequence
-from html import escape
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from customer_registry.config import Settings
 from customer_registry.consents.service import ConsentStates
 from customer_registry.customers.schemas import CustomerRead
+from customer_registry.gdpr_requests import report_rendering
 from customer_registry.gdpr_requests.deadlines import add_months
-from customer_registry.models import (
-    AuditEvent,
-    ConsentEvent,
-    Customer,
-    DataSource,
-    Disclosure,
-    LegalBasis,
-    Order,
-    OrderLine,
-    Recipient,
-    User,
+from customer_registry.gdpr_requests.report_rendering import Batches, Sections
+from customer_registry.gdpr_requests.report_texts import (
+    CUSTOMER_REGISTER_PURPOSE,
+    LEGAL_BASES,
+    retention_rule,
 )
+from customer_registry.gdpr_requests.reports_repository import PersonDataRepository
+from customer_registry.models import AuditEvent, Customer, DataSource, LegalBasis, Order, OrderLine
 from customer_registry.privacy_notice.texts import DATA_SOURCES, DISCLOSURE_PURPOSES
-
-PORTABILITY_SCHEMA = "customer-registry/portability/v1"
-BATCH = 1_000
-
-_LEGAL_BASES = {
-    LegalBasis.contract: {"fi": "sopimus", "en": "contract"},
-    LegalBasis.legitimate_interest: {"fi": "oikeutettu etu", "en": "legitimate interest"},
-    LegalBasis.consent: {"fi": "suostumus", "en": "consent"},
-    LegalBasis.legal_obligation: {"fi": "lakisääteinen velvoite", "en": "legal obligation"},
-}
-
-_WORDS = {
-    "fi": {
-        "title": "Rekisteröidyn tarkastusoikeus: tiedot rekisterissä",
-        "subject": "Henkilötiedot",
-        "sources": "Tietolähteet",
-        "purposes": "Käsittelyn tarkoitukset ja oikeusperusteet",
-        "consents": "Suostumukset ja kiellot",
-        "retention": "Säilytysaika",
-        "recipients": "Vastaanottajat",
-        "orders": "Tilaukset ja laskut",
-        "disclosures": "Luovutukset vastaanottajille",
-        "processing_log": "Kuka tietojasi on käsitellyt",
-        "when": "Aika",
-        "action": "Toimenpide",
-        "who": "Käsittelijä",
-        "fields": "Tiedot",
-        "purpose": "Tarkoitus",
-        "number": "Numero",
-        "total": "Summa",
-        "status": "Tila",
-        "invoice": "Lasku",
-    },
-    "en": {
-        "title": "Access report: your data in the register",
-        "subject": "Personal data",
-        "sources": "Sources of the data",
-        "purposes": "Purposes and legal bases",
-        "consents": "Consents and objections",
-        "retention": "Retention",
-        "recipients": "Recipients",
-        "orders": "Orders and invoices",
-        "disclosures": "Disclosures to recipients",
-        "processing_log": "Who has processed your data",
-        "when": "Time",
-        "action": "Action",
-        "who": "By",
-        "fields": "Fields",
-        "purpose": "Purpose",
-        "number": "Number",
-        "total": "Total",
-        "status": "Status",
-        "invoice": "Invoice",
-    },
-}
-
-Batches = AsyncIterator[list[dict[str, Any]]]
 
 
 class PersonReports:
     """Builds what the register holds about one person."""
 
     def __init__(self, session: AsyncSession, settings: Settings) -> None:
-        self.session = session
+        self.repository = PersonDataRepository(session)
         self.settings = settings
         self.consents = ConsentStates.from_settings(session, settings)
 
@@ -126,13 +59,9 @@ class PersonReports:
             "purposes": [
                 {
                     "purpose": "customer_register",
-                    "description": _pick(
-                        language,
-                        "asiakasrekisterin ylläpito, tilausten käsittely ja asiakassuhteen hoito",
-                        "the customer register, orders and the customer relationship",
-                    ),
+                    "description": CUSTOMER_REGISTER_PURPOSE[_language(language)],
                     "legal_basis": basis.value,
-                    "legal_basis_description": _LEGAL_BASES[basis][language],
+                    "legal_basis_description": LEGAL_BASES[basis][language],
                 }
             ],
             "consents": {
@@ -144,11 +73,6 @@ class PersonReports:
         }
 
     async def consent_ledger(self, customer_id: uuid.UUID) -> list[dict[str, Any]]:
-        events = await self.session.scalars(
-            select(ConsentEvent)
-            .where(ConsentEvent.customer_id == customer_id)
-            .order_by(ConsentEvent.id)
-        )
         return [
             {
                 "purpose": event.purpose,
@@ -159,18 +83,14 @@ class PersonReports:
                 "evidence": event.evidence,
                 "privacy_notice_version": event.privacy_notice_version,
             }
-            for event in events
+            for event in await self.repository.consent_events(customer_id)
         ]
 
     async def recipients(self, customer_id: uuid.UUID) -> list[dict[str, Any]]:
         """The recipients the person's data was disclosed to (Art. 15(1)(c))."""
-        received = select(Disclosure.recipient_id).where(Disclosure.customer_id == customer_id)
-        rows = await self.session.scalars(
-            select(Recipient).where(Recipient.id.in_(received)).order_by(Recipient.name)
-        )
         return [
             {"name": r.name, "country": r.country, "role": r.role, "safeguard": r.safeguard}
-            for r in rows
+            for r in await self.repository.recipients(customer_id)
         ]
 
     def retention(self, customer: Customer, language: str) -> dict[str, Any]:
@@ -178,52 +98,19 @@ class PersonReports:
         ended = customer.relationship_ended_on
         ends_on = add_months(ended, 12 * years) if ended else None
         return {
-            "rule": _pick(
-                language,
-                f"{years} vuotta asiakkuuden päättymisestä",
-                f"{years} years from the end of the customer relationship",
-            ),
+            "rule": retention_rule(years, language),
             "relationship_ended_on": ended.isoformat() if ended else None,
             "retention_ends_on": ends_on.isoformat() if ends_on else None,
         }
 
     async def orders(self, customer_id: uuid.UUID) -> Batches:
         """The person's orders with their lines and invoices, oldest first, in batches."""
-        after: uuid.UUID | None = None
-        while True:
-            query = (
-                select(Order).where(Order.customer_id == customer_id).order_by(Order.id)
-            ).limit(BATCH)
-            if after is not None:
-                query = query.where(Order.id > after)
-            orders = (await self.session.scalars(query)).all()
-            if not orders:
-                return
-            lines: dict[uuid.UUID, list[OrderLine]] = {order.id: [] for order in orders}
-            for line in await self.session.scalars(
-                select(OrderLine)
-                .where(OrderLine.order_id.in_(lines))
-                .order_by(OrderLine.order_id, OrderLine.position)
-            ):
-                lines[line.order_id].append(line)
-            yield [_order_entry(order, lines[order.id]) for order in orders]
-            after = orders[-1].id
+        async for batch in self.repository.order_batches(customer_id):
+            yield [_order_entry(order, lines) for order, lines in batch]
 
     async def disclosures(self, customer_id: uuid.UUID, language: str) -> Batches:
         """Every disclosure of the person's data: who, when, why and which fields."""
-        after = 0
-        while True:
-            rows = (
-                await self.session.execute(
-                    select(Disclosure, Recipient.name)
-                    .join(Recipient, Recipient.id == Disclosure.recipient_id)
-                    .where(Disclosure.customer_id == customer_id, Disclosure.id > after)
-                    .order_by(Disclosure.id)
-                    .limit(BATCH)
-                )
-            ).all()
-            if not rows:
-                return
+        async for batch in self.repository.disclosure_batches(customer_id):
             yield [
                 {
                     "occurred_at": disclosure.occurred_at.isoformat(),
@@ -236,42 +123,23 @@ class PersonReports:
                     ),
                     "fields": disclosure.fields,
                 }
-                for disclosure, name in rows
+                for disclosure, name in batch
             ]
-            after = rows[-1][0].id
 
     async def processing_log(self, customer_id: uuid.UUID) -> Batches:
         """The audit events about the person, oldest first, in batches, with staff names."""
         names: dict[str, str] = {}
-        after = 0
-        while True:
-            events = (
-                await self.session.scalars(
-                    select(AuditEvent)
-                    .where(AuditEvent.customer_id == customer_id, AuditEvent.id > after)
-                    .order_by(AuditEvent.id)
-                    .limit(BATCH)
-                )
-            ).all()
-            if not events:
-                return
-            await self._learn_staff_names(events, names)
+        async for events in self.repository.audit_event_batches(customer_id):
+            unknown = {
+                uuid.UUID(event.actor_id)
+                for event in events
+                if event.actor_type == "user" and event.actor_id and event.actor_id not in names
+            }
+            if unknown:
+                names.update(await self.repository.staff_names(unknown))
             yield [_log_entry(event, names.get(event.actor_id or "")) for event in events]
-            after = events[-1].id
 
-    async def _learn_staff_names(self, events: Sequence[AuditEvent], names: dict[str, str]) -> None:
-        unknown = {
-            uuid.UUID(event.actor_id)
-            for event in events
-            if event.actor_type == "user" and event.actor_id and event.actor_id not in names
-        }
-        if unknown:
-            rows = await self.session.execute(
-                select(User.id, User.full_name).where(User.id.in_(unknown))
-            )
-            names.update({str(user_id): full_name for user_id, full_name in rows})
-
-    def _streamed(self, customer: Customer, language: str) -> list[tuple[str, Batches]]:
+    def _streamed(self, customer: Customer, language: str) -> Sections:
         return [
             ("orders", self.orders(customer.id)),
             ("disclosures", self.disclosures(customer.id, language)),
@@ -280,102 +148,21 @@ class PersonReports:
 
     async def json_report(self, customer: Customer, language: str) -> AsyncIterator[bytes]:
         summary = await self.summary(customer, language)
-        yield json.dumps(summary, ensure_ascii=False)[:-1].encode()
-        for name, batches in self._streamed(customer, language):
-            yield f', "{name}": ['.encode()
-            first = True
-            async for batch in batches:
-                for entry in batch:
-                    yield (("" if first else ",") + json.dumps(entry, ensure_ascii=False)).encode()
-                    first = False
-            yield b"]"
-        yield b"}"
+        async for chunk in report_rendering.json_report(
+            summary, self._streamed(customer, language)
+        ):
+            yield chunk
 
     async def html_report(self, customer: Customer, language: str) -> AsyncIterator[bytes]:
         summary = await self.summary(customer, language)
-        words = _WORDS[language]
-        consents = summary["consents"]
-        parts = [
-            "<!DOCTYPE html>",
-            f'<html lang="{language}"><head><meta charset="utf-8">',
-            f"<title>{escape(words['title'])}</title></head><body>",
-            f"<h1>{escape(words['title'])}</h1>",
-            f"<p>{escape(summary['controller']['name'])}, {escape(summary['generated_at'])}</p>",
-            f"<h2>{escape(words['subject'])}</h2>",
-            _definition_list(summary["subject"]),
-            f"<h2>{escape(words['sources'])}</h2><ul>",
-            *(f"<li>{escape(item['description'])}</li>" for item in summary["sources"]),
-            f"</ul><h2>{escape(words['purposes'])}</h2><ul>",
-            *(
-                f"<li>{escape(item['description'])}: {escape(item['legal_basis_description'])}</li>"
-                for item in summary["purposes"]
-            ),
-            f"</ul><h2>{escape(words['consents'])}</h2>",
-            _definition_list(consents["state"] or {}),
-            _table(
-                [words["when"], words["purpose"], words["status"]],
-                [
-                    [event["recorded_at"], event["purpose"], event["decision"]]
-                    for event in consents["ledger"]
-                ],
-            ),
-            f"<h2>{escape(words['recipients'])}</h2><ul>",
-            *(
-                f"<li>{escape(r['name'])} ({escape(r['country'])}, {escape(r['role'])})</li>"
-                for r in summary["recipients"]
-            ),
-            f"</ul><h2>{escape(words['retention'])}</h2>",
-            _definition_list(summary["retention"]),
-        ]
-        yield "\n".join(parts).encode()
-        columns: dict[str, tuple[list[str], Callable[[dict[str, Any]], list[str]]]] = {
-            "orders": (
-                [words["when"], words["number"], words["total"], words["status"], words["invoice"]],
-                lambda o: [
-                    o["ordered_on"],
-                    o["number"],
-                    f"{o['gross_total']} {o['currency']}",
-                    o["status"],
-                    _invoice_text(o["invoice"]),
-                ],
-            ),
-            "disclosures": (
-                [words["when"], words["who"], words["purpose"], words["fields"]],
-                lambda d: [
-                    d["occurred_at"],
-                    d["recipient"],
-                    d["purpose_description"] or d["purpose"] or "-",
-                    ", ".join(d["fields"]),
-                ],
-            ),
-            "processing_log": (
-                [words["when"], words["action"], words["who"], words["fields"]],
-                lambda e: [e["occurred_at"], e["action"], _actor_text(e), ", ".join(e["fields"])],
-            ),
-        }
-        for name, batches in self._streamed(customer, language):
-            headings, cells = columns[name]
-            yield (
-                f"<h2>{escape(words[name])}</h2><table><thead><tr>"
-                + "".join(f"<th>{escape(h)}</th>" for h in headings)
-                + "</tr></thead><tbody>"
-            ).encode()
-            async for batch in batches:
-                yield "".join(_row(cells(entry)) for entry in batch).encode()
-            yield b"</tbody></table>"
-        yield b"</body></html>"
+        async for chunk in report_rendering.html_report(
+            summary, self._streamed(customer, language), language
+        ):
+            yield chunk
 
     async def portability_archive(self, customer: Customer) -> bytes:
         """What the person provided: one JSON file and a CSV per table, zipped (R21)."""
-        tables = await self.provided_data(customer)
-        document = {"schema": PORTABILITY_SCHEMA, **tables}
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("data.json", json.dumps(document, ensure_ascii=False, indent=2))
-            for name, rows in tables.items():
-                archive.writestr(f"{name}.csv", _csv(rows if isinstance(rows, list) else [rows]))
-            archive.writestr("README.txt", PORTABILITY_README)
-        return buffer.getvalue()
+        return report_rendering.portability_archive(await self.provided_data(customer))
 
     async def provided_data(self, customer: Customer) -> dict[str, Any]:
         profile = await self.profile(customer)
@@ -412,18 +199,9 @@ class PersonReports:
         }
 
 
-PORTABILITY_README = """\
-This archive holds the personal data you provided to the register, in two forms:
-
-data.json     one JSON document, schema "customer-registry/portability/v1":
-              {"schema": ..., "customer": {...}, "orders": [...], "order_lines": [...],
-               "consents": [...]}; amounts are decimal strings in the order's currency.
-<table>.csv   the same data, one CSV file (UTF-8, comma-separated, header row) per table.
-"""
-
-
-def _pick(language: str, fi: str, en: str) -> str:
-    return fi if language == "fi" else en
+def _language(language: str) -> str:
+    """Finnish, or English for any other language."""
+    return "fi" if language == "fi" else "en"
 
 
 def _cents(value: int) -> str:
@@ -463,12 +241,6 @@ def _order_entry(order: Order, lines: Sequence[OrderLine]) -> dict[str, Any]:
     }
 
 
-def _invoice_text(invoice: dict[str, Any] | None) -> str:
-    if not invoice:
-        return "-"
-    return f"{invoice['number']} ({invoice['status']})"
-
-
 def _log_entry(event: AuditEvent, actor_name: str | None) -> dict[str, Any]:
     return {
         "occurred_at": event.occurred_at.isoformat(),
@@ -482,49 +254,6 @@ def _log_entry(event: AuditEvent, actor_name: str | None) -> dict[str, Any]:
     }
 
 
-def _actor_text(entry: dict[str, Any]) -> str:
-    return " / ".join(
-        str(part)
-        for part in (entry["actor_name"], entry["actor_role"] or entry["actor_type"])
-        if part
-    )
-
-
-def _row(cells: list[str]) -> str:
-    return "<tr>" + "".join(f"<td>{escape(str(cell))}</td>" for cell in cells) + "</tr>"
-
-
-def _table(headings: list[str], rows: list[list[str]]) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in headings)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(map(_row, rows))}</tbody></table>"
-
-
-def _definition_list(values: dict[str, Any]) -> str:
-    items = "".join(
-        f"<dt>{escape(str(name))}</dt><dd>{escape(_text(value))}</dd>"
-        for name, value in values.items()
-    )
-    return f"<dl>{items}</dl>"
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {_text(v)}" for k, v in value.items() if v is not None)
-    return str(value)
-
-
-def _csv(rows: Sequence[dict[str, Any]]) -> str:
-    if not rows:
-        return ""
-    output = io.StringIO()
-    writer = csv.DictWriter(output, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return output.getvalue()
-
-
 async def stream_access_report(
     session_factory: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -534,7 +263,7 @@ async def stream_access_report(
 ) -> AsyncIterator[bytes]:
     """The report, read in its own transaction because it is sent after the request's ends."""
     async with session_factory() as session, session.begin():
-        customer = await session.get(Customer, customer_id)
+        customer = await PersonDataRepository(session).customer(customer_id)
         assert customer is not None
         reports = PersonReports(session, settings)
         chunks = (
