@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +21,7 @@ import anyio
 import httpx
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from customer_registry.accounts.bootstrap import create_account
@@ -30,34 +30,20 @@ from customer_registry.app import create_app
 from customer_registry.config import Settings
 from customer_registry.migrations_runner import upgrade
 from customer_registry.models import Role
-
-POSTGRES_URL = os.environ.get("CUSTOMER_REGISTRY_TEST_DATABASE_URL")
-TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
-PASSWORD = "a-long-test-password"
+from tests.factories import (
+    PASSWORD,
+    POSTGRES_URL,
+    TEST_SECRET,
+    CreateStaff,
+    Staff,
+    _postgres_admin,
+    _postgres_url_for,
+)
 
 
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"
-
-
-def is_postgres() -> bool:
-    return POSTGRES_URL is not None
-
-
-async def _postgres_admin(statement: str) -> None:
-    assert POSTGRES_URL is not None
-    engine = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
-def _postgres_url_for(database: str) -> str:
-    assert POSTGRES_URL is not None
-    return make_url(POSTGRES_URL).set(database=database).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -254,17 +240,6 @@ async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-@dataclass
-class Staff:
-    id: str
-    username: str
-    role: Role
-    headers: dict[str, str]
-
-
-CreateStaff = Callable[..., Awaitable[Staff]]
-
-
 @pytest.fixture
 def create_staff(settings: Settings, client: httpx.AsyncClient) -> CreateStaff:
     """Make an account and, when it can log in, a bearer header for it."""
@@ -314,25 +289,3 @@ async def staff(create_staff: CreateStaff) -> Staff:
 @pytest.fixture
 async def privacy_officer(create_staff: CreateStaff) -> Staff:
     return await create_staff(Role.privacy_officer)
-
-
-def customer_body(**overrides: object) -> dict[str, object]:
-    """A valid customer as the web shop writes it, with a unique e-mail."""
-    body: dict[str, object] = {
-        "type": "private_person",
-        "first_name": "Aino",
-        "last_name": "Virtanen",
-        "email": f"aino.{uuid.uuid4().hex[:8]}@example.fi",
-        "phone": "+358401234567",
-        "organisation": None,
-        "address": {
-            "street": "Esimerkkikatu 1 A 2",
-            "postal_code": "00100",
-            "city": "Helsinki",
-            "country": "FI",
-        },
-        "language": "fi",
-        "source": "web_shop",
-    }
-    body.update(overrides)
-    return body

@@ -20,15 +20,17 @@ import pytest
 from fastapi.routing import iter_route_contexts
 
 from customer_registry.models import Role
-from tests.conftest import CreateStaff, Staff, customer_body
-from tests.helpers import (
+from tests.factories import (
     ALL_PURPOSES,
     FINANCE_SCOPES,
     WEB_SHOP_SCOPES,
+    CreateStaff,
+    Staff,
     create_api_key,
     create_customer,
     create_order,
     create_recipient,
+    customer_body,
     order_body,
 )
 

@@ -13,18 +13,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 CHECKED = ("requirements.md", "architecture.md", "benchmarks.md")
 
-# The processing policy's modules and tests, cited by docs/requirements.md: accepted when
-# absent from the checkout, checked like any other path when present.
-KNOWN_FUTURE = frozenset(
-    {
-        "src/customer_registry/policy/rules.py",
-        "src/customer_registry/policy/__init__.py",
-        "src/customer_registry/policy/conditions.py",
-        "tests/test_processing_policy.py",
-        "tests/test_policy_flows.py",
-    }
-)
-
 # A path in backticks from the repository's root, optionally a pytest node id after it.
 CITATION = re.compile(r"`((?:src|tests|bench|docs|migrations)/[^`\s:]+)((?:::\w+)*)")
 
@@ -69,8 +57,7 @@ def test_every_cited_path_and_test_exists(name: str) -> None:
     missing = []
     for path, node in cited:
         if not (ROOT / path).exists():
-            if path not in KNOWN_FUTURE:
-                missing.append(path)
+            missing.append(path)
             continue
         if node and not defined(path, node):
             missing.append("::".join([path, *node]))

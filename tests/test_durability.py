@@ -27,8 +27,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from customer_registry.audit.chain import seal, verify
 from customer_registry.core.database import create_session_factory
-from tests.conftest import PASSWORD, TEST_SECRET, customer_body
-from tests.test_cli import BOOTSTRAP, COMMAND, _environment, _free_port
+from tests.factories import PASSWORD, TEST_SECRET, customer_body
+from tests.processes import BOOTSTRAP, COMMAND, _environment, _free_port
 
 pytestmark = pytest.mark.anyio
 

@@ -15,8 +15,7 @@ import pytest
 from pydantic import BaseModel
 
 from customer_registry.cli import openapi_document
-from tests.conftest import Staff, customer_body
-from tests.helpers import create_customer
+from tests.factories import Staff, create_customer, customer_body
 
 COMMITTED = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
 

@@ -32,9 +32,15 @@ from customer_registry.core.metrics import GaugeReading, database_gauges
 from customer_registry.core.progress import Progress, track
 from customer_registry.models import Customer
 from customer_registry.server import server_options
-from tests.conftest import PASSWORD, TEST_SECRET, Staff, customer_body
-from tests.helpers import audit_events, create_customer
-from tests.test_cli import COMMAND, _environment, _free_port, run
+from tests.factories import (
+    PASSWORD,
+    TEST_SECRET,
+    Staff,
+    audit_events,
+    create_customer,
+    customer_body,
+)
+from tests.processes import COMMAND, _environment, _free_port, run
 
 pytestmark = pytest.mark.anyio
 

@@ -20,9 +20,16 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from customer_registry.core.database import PING_AFTER_IDLE_SECONDS
-from tests.conftest import PASSWORD, TEST_SECRET, Staff, customer_body, is_postgres
-from tests.helpers import audit_events, create_customer
-from tests.test_cli import BOOTSTRAP, serving
+from tests.factories import (
+    PASSWORD,
+    TEST_SECRET,
+    Staff,
+    audit_events,
+    create_customer,
+    customer_body,
+    is_postgres,
+)
+from tests.processes import BOOTSTRAP, serving
 
 pytestmark = [
     pytest.mark.anyio,
