@@ -9,7 +9,13 @@ from fastapi import Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from customer_registry.accounts.schemas import TokenResponse, UserCreate, UserRead
-from customer_registry.accounts.service import AccountServiceDep, LoginServiceDep
+from customer_registry.accounts.service import (
+    AccountServiceDep,
+    ConfidentialityCommitmentMissing,
+    LoginFailed,
+    LoginServiceDep,
+    LoginThrottled,
+)
 from customer_registry.auth.dependencies import (
     AnonymousActor,
     AuthenticatedActor,
@@ -17,18 +23,33 @@ from customer_registry.auth.dependencies import (
     bearer_scheme,
 )
 from customer_registry.auth.rate_limit import per_client_address
-from customer_registry.core.errors import error_responses
-from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
+from customer_registry.core.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+    UnprocessableEntity,
+    error_responses,
+)
+from customer_registry.core.pagination import CursorQuery, InvalidCursor, LimitQuery, Page
 from customer_registry.core.routing import documented_router
 
 auth_router = documented_router(prefix="/api/v1/auth", tags=["auth"])
 users_router = documented_router(prefix="/api/v1/users", tags=["users"])
+_USER_ERRORS = error_responses(Unauthorized, Forbidden, NotFound, UnprocessableEntity)
 
 
 @auth_router.post(
     "/token",
     response_model=TokenResponse,
-    responses=error_responses(401, 403, 422, 429),
+    responses=error_responses(
+        LoginFailed,
+        ConfidentialityCommitmentMissing,
+        UnprocessableEntity,
+        LoginThrottled,
+        TooManyRequests,
+    ),
     dependencies=[Depends(per_client_address("login", "rate_limit_login_per_minute"))],
     openapi_extra={
         "requestBody": {
@@ -67,7 +88,7 @@ async def login(
     "/logout",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=error_responses(401),
+    responses=error_responses(Unauthorized),
 )
 async def logout(
     service: LoginServiceDep,
@@ -80,7 +101,7 @@ async def logout(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@users_router.get("/me", response_model=UserRead, responses=error_responses(401))
+@users_router.get("/me", response_model=UserRead, responses=error_responses(Unauthorized))
 async def read_own_account(service: AccountServiceDep, actor: AuthenticatedActor) -> UserRead:
     """The account of the logged-in user."""
     assert actor.actor_id is not None
@@ -91,7 +112,7 @@ async def read_own_account(service: AccountServiceDep, actor: AuthenticatedActor
     "",
     response_model=UserRead,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 409, 422),
+    responses=error_responses(Unauthorized, Forbidden, Conflict, UnprocessableEntity),
 )
 async def create_user(
     data: UserCreate, service: AccountServiceDep, actor: UsersManager
@@ -100,7 +121,11 @@ async def create_user(
     return await service.create_user(data, actor)
 
 
-@users_router.get("", response_model=Page[UserRead], responses=error_responses(401, 403, 422))
+@users_router.get(
+    "",
+    response_model=Page[UserRead],
+    responses=error_responses(Unauthorized, Forbidden, UnprocessableEntity, InvalidCursor),
+)
 async def list_users(
     service: AccountServiceDep,
     _actor: UsersManager,
@@ -111,9 +136,7 @@ async def list_users(
     return await service.list_users(cursor, limit)
 
 
-@users_router.get(
-    "/{user_id}", response_model=UserRead, responses=error_responses(401, 403, 404, 422)
-)
+@users_router.get("/{user_id}", response_model=UserRead, responses=_USER_ERRORS)
 async def read_user(
     user_id: uuid.UUID, service: AccountServiceDep, _actor: UsersManager
 ) -> UserRead:
@@ -121,9 +144,7 @@ async def read_user(
     return await service.get_user(user_id)
 
 
-@users_router.post(
-    "/{user_id}/disable", response_model=UserRead, responses=error_responses(401, 403, 404, 422)
-)
+@users_router.post("/{user_id}/disable", response_model=UserRead, responses=_USER_ERRORS)
 async def disable_user(
     user_id: uuid.UUID, service: AccountServiceDep, actor: UsersManager
 ) -> UserRead:
@@ -131,9 +152,7 @@ async def disable_user(
     return await service.set_active(user_id, False, actor)
 
 
-@users_router.post(
-    "/{user_id}/enable", response_model=UserRead, responses=error_responses(401, 403, 404, 422)
-)
+@users_router.post("/{user_id}/enable", response_model=UserRead, responses=_USER_ERRORS)
 async def enable_user(
     user_id: uuid.UUID, service: AccountServiceDep, actor: UsersManager
 ) -> UserRead:
@@ -144,7 +163,7 @@ async def enable_user(
 @users_router.post(
     "/{user_id}/confidentiality-commitment",
     response_model=UserRead,
-    responses=error_responses(401, 403, 404, 422),
+    responses=_USER_ERRORS,
 )
 async def record_confidentiality_commitment(
     user_id: uuid.UUID, service: AccountServiceDep, actor: UsersManager

@@ -77,6 +77,7 @@ class LoginFailed(Unauthorized):
     """Wrong credentials; the transaction still commits so that the failure is audited."""
 
     code = "login-failed"
+    description = "Incorrect username or password"
     commit_transaction = True
 
 
@@ -98,6 +99,7 @@ class LoginThrottled(RegistryError):
     status_code = 429
     code = "login-throttled"
     title = "Too many requests"
+    description = "Too many failed sign-ins to the account; see Retry-After"
     commit_transaction = True
 
     def __init__(self, retry_after_seconds: int) -> None:
@@ -110,7 +112,7 @@ def _usable_login_text(username: str, password: str) -> None:
         reject_control_characters(password)
     except ValueError as error:
         raise UnprocessableEntity(
-            "The username and password must not contain control characters."
+            "The username and password must not contain control characters.", loc=("body",)
         ) from error
 
 

@@ -10,22 +10,17 @@ from customer_registry.address_updates.parser import COLUMNS, InvalidUpdateFile
 from customer_registry.address_updates.schemas import AddressUpdateReport
 from customer_registry.address_updates.service import AddressUpdateImportDep
 from customer_registry.auth.dependencies import AddressUpdatesImporter
-from customer_registry.core.errors import RegistryError, UnprocessableEntity, error_responses
+from customer_registry.core.errors import (
+    Forbidden,
+    PayloadTooLarge,
+    Unauthorized,
+    UnprocessableEntity,
+    UnsupportedMediaType,
+    error_responses,
+)
 from customer_registry.core.routing import documented_router
 
 router = documented_router(prefix="/api/v1/address-updates", tags=["address-updates"])
-
-
-class PayloadTooLarge(RegistryError):
-    status_code = 413
-    code = "payload-too-large"
-    title = "Request body too large"
-
-
-class UnsupportedMediaType(RegistryError):
-    status_code = 415
-    code = "unsupported-media-type"
-    title = "Unsupported media type"
 
 
 async def _read_csv_body(request: Request, limit: int) -> str:
@@ -40,13 +35,15 @@ async def _read_csv_body(request: Request, limit: int) -> str:
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise UnprocessableEntity("The file is not UTF-8 text.") from error
+        raise UnprocessableEntity("The file is not UTF-8 text.", loc=("body",)) from error
 
 
 @router.post(
     "",
     response_model=AddressUpdateReport,
-    responses=error_responses(401, 403, 413, 415, 422),
+    responses=error_responses(
+        Unauthorized, Forbidden, PayloadTooLarge, UnsupportedMediaType, UnprocessableEntity
+    ),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -82,4 +79,6 @@ async def import_address_updates(
     try:
         return await service.run(text, actor, dry_run=dry_run)
     except InvalidUpdateFile as error:
-        raise UnprocessableEntity(f"The file cannot be used: {error}.") from error
+        raise UnprocessableEntity(
+            f"The file cannot be used: {error}.", loc=("body",), msg="the file cannot be used"
+        ) from error

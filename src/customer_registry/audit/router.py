@@ -11,8 +11,14 @@ from customer_registry.audit.schemas import AuditEventRead
 from customer_registry.audit.service import AuditLogServiceDep
 from customer_registry.auth.dependencies import AuditReader
 from customer_registry.auth.rate_limit import per_principal
-from customer_registry.core.errors import error_responses
-from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
+from customer_registry.core.errors import (
+    Forbidden,
+    TooManyRequests,
+    Unauthorized,
+    UnprocessableEntity,
+    error_responses,
+)
+from customer_registry.core.pagination import CursorQuery, InvalidCursor, LimitQuery, Page
 from customer_registry.core.routing import documented_router
 from customer_registry.core.validation import IsoAwareDateTime
 from customer_registry.models import AuditAction
@@ -23,7 +29,9 @@ router = documented_router(prefix="/api/v1/audit-events", tags=["audit"])
 @router.get(
     "",
     response_model=Page[AuditEventRead],
-    responses=error_responses(401, 403, 422, 429),
+    responses=error_responses(
+        Unauthorized, Forbidden, UnprocessableEntity, InvalidCursor, TooManyRequests
+    ),
     dependencies=[
         Depends(
             per_principal("audit-events", "rate_limit_audit_events_per_minute", staff_only=True),

@@ -16,7 +16,7 @@ example an export or report endpoint:
         per_principal("exports", "rate_limit_exports_per_minute"), scope="function"
     )
 
-    @router.get("/exports", dependencies=[EXPORT_LIMIT], responses=error_responses(..., 429))
+    @router.get("/exports", dependencies=[EXPORT_LIMIT], responses=error_responses(TooManyRequests))
 """
 
 from __future__ import annotations
@@ -41,22 +41,10 @@ from customer_registry.auth.dependencies import (
 )
 from customer_registry.auth.principal import Principal
 from customer_registry.core.database import SessionDep
-from customer_registry.core.errors import RegistryError
+from customer_registry.core.errors import RegistryError, TooManyRequests
 from customer_registry.models import RateLimitCounter
 
 WINDOW_SECONDS = 60
-
-
-class TooManyRequests(RegistryError):
-    status_code = 429
-    code = "too-many-requests"
-    title = "Too many requests"
-
-    def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__(
-            "Too many requests to this endpoint; try again later.",
-            headers={"Retry-After": str(retry_after_seconds)},
-        )
 
 
 class RateLimitRepository:

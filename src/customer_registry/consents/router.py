@@ -10,10 +10,17 @@ from fastapi import Query, status
 from customer_registry.auth.dependencies import CustomersReader, CustomersWriter
 from customer_registry.consents.schemas import ConsentEventCreate, ConsentEventRead, ConsentsRead
 from customer_registry.consents.service import ConsentServiceDep
-from customer_registry.core.errors import error_responses
-from customer_registry.core.pagination import CursorQuery, LimitQuery
+from customer_registry.core.errors import (
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    UnprocessableEntity,
+    error_responses,
+)
+from customer_registry.core.pagination import CursorQuery, InvalidCursor, LimitQuery
 from customer_registry.core.routing import documented_router
-from customer_registry.policy import RestrictedReadPurpose
+from customer_registry.partners.exceptions import API_KEY_ERRORS
+from customer_registry.policy import Operation, RestrictedReadPurpose, refusals
 
 router = documented_router(prefix="/api/v1/customers/{customer_id}/consents", tags=["consents"])
 
@@ -23,7 +30,18 @@ RestrictedPurposeQuery = Annotated[
 ]
 
 
-@router.get("", response_model=ConsentsRead, responses=error_responses(401, 403, 404, 410, 422))
+@router.get(
+    "",
+    response_model=ConsentsRead,
+    responses=error_responses(
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        UnprocessableEntity,
+        InvalidCursor,
+        *refusals(Operation.consent_read),
+    ),
+)
 async def read_consents(
     customer_id: uuid.UUID,
     service: ConsentServiceDep,
@@ -40,7 +58,14 @@ async def read_consents(
     "",
     response_model=ConsentEventRead,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 404, 410, 422),
+    responses=error_responses(
+        Unauthorized,
+        Forbidden,
+        *API_KEY_ERRORS,
+        NotFound,
+        UnprocessableEntity,
+        *refusals(Operation.consent_record),
+    ),
 )
 async def record_consent(
     customer_id: uuid.UUID,

@@ -41,11 +41,13 @@ class Problem(BaseModel):
 
 
 class RegistryError(Exception):
-    """A domain error with its HTTP status and a stable code."""
+    """A domain error: its HTTP status, stable code, title and OpenAPI description."""
 
     status_code: ClassVar[int] = 400
     code: ClassVar[str] = "bad-request"
     title: ClassVar[str] = "Bad request"
+    # What a route's documented response of this class says; its own title when not given.
+    description: ClassVar[str | None] = None
     # Whether the request's transaction commits anyway (to keep the audit of a refusal).
     commit_transaction: ClassVar[bool] = False
 
@@ -53,6 +55,16 @@ class RegistryError(Exception):
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.headers = headers
+
+    @classmethod
+    def documented(cls) -> str:
+        """The description of the nearest class that gives one or a title of its own."""
+        for owner in cls.__mro__:
+            if owner.__dict__.get("description"):
+                return str(owner.__dict__["description"])
+            if "title" in owner.__dict__:
+                return str(owner.__dict__["title"])
+        return cls.title
 
 
 class NotFound(RegistryError):
@@ -65,6 +77,7 @@ class Gone(RegistryError):
     status_code = 410
     code = "gone"
     title = "Gone"
+    description = "The data was erased"
 
 
 class Conflict(RegistryError):
@@ -86,24 +99,76 @@ class Forbidden(RegistryError):
     status_code = 403
     code = "forbidden"
     title = "Forbidden"
+    description = "Not allowed for this principal"
 
 
 class PreconditionFailed(RegistryError):
     status_code = 412
     code = "precondition-failed"
     title = "Precondition failed"
+    description = "The If-Match version is stale"
 
 
 class PreconditionRequired(RegistryError):
     status_code = 428
     code = "precondition-required"
     title = "Precondition required"
+    description = "If-Match header required"
+
+
+class PayloadTooLarge(RegistryError):
+    status_code = 413
+    code = "payload-too-large"
+    title = "Request body too large"
+
+
+class UnsupportedMediaType(RegistryError):
+    status_code = 415
+    code = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+class TooManyRequests(RegistryError):
+    status_code = 429
+    code = "too-many-requests"
+    title = "Too many requests"
+    description = "Too many requests from this caller or address; see Retry-After"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(
+            "Too many requests to this endpoint; try again later.",
+            headers={"Retry-After": str(retry_after_seconds)},
+        )
 
 
 class UnprocessableEntity(RegistryError):
+    """Invalid input that the schema cannot see; `loc` names it as a validation error's
+    `errors[]` item does, with `msg` (the detail when not given) that never quotes a value."""
+
     status_code = 422
     code = "unprocessable"
     title = "Unprocessable request"
+    description = "Invalid request"
+    # Where the invalid input is when the raise site does not say.
+    default_loc: ClassVar[tuple[str | int, ...] | None] = None
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        loc: tuple[str | int, ...] | None = None,
+        msg: str | None = None,
+        error_type: str | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.loc = loc if loc is not None else self.default_loc
+        self.msg = msg or self.detail
+        self.error_type = error_type or self.code.replace("-", "_")
+
+    def errors(self) -> list[dict[str, Any]] | None:
+        if self.loc is None:
+            return None
+        return [{"loc": list(self.loc), "msg": self.msg, "type": self.error_type}]
 
 
 class DatabaseUnavailable(RegistryError):
@@ -257,19 +322,24 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+# The codes of Starlette's HTTP errors: a domain class's where one has the status.
 _STATUS_CODES = {
-    400: "bad-request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not-found",
     405: "method-not-allowed",
     406: "not-acceptable",
-    409: "conflict",
-    410: "gone",
-    413: "payload-too-large",
-    415: "unsupported-media-type",
-    422: "unprocessable",
-    429: "too-many-requests",
+} | {
+    error.status_code: error.code
+    for error in (
+        RegistryError,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+        Gone,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        UnprocessableEntity,
+        TooManyRequests,
+    )
 }
 
 
@@ -332,8 +402,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_registry_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RegistryError)
+        errors = exc.errors() if isinstance(exc, UnprocessableEntity) else None
         return problem_response(
-            request, exc.status_code, exc.code, exc.title, exc.detail, headers=exc.headers
+            request,
+            exc.status_code,
+            exc.code,
+            exc.title,
+            exc.detail,
+            errors=errors,
+            headers=exc.headers,
         )
 
     async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -388,25 +465,26 @@ def _database_exception_types() -> tuple[type[Exception], ...]:
     return (SQLAlchemyError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` entries for the problem statuses a route can return."""
-    descriptions = {
-        400: "Bad request",
-        401: "Not authenticated",
-        403: "Not allowed for this principal",
-        404: "Not found",
-        409: "Conflict",
-        410: "The data was erased",
-        412: "The If-Match version is stale",
-        413: "Request body too large",
-        422: "Invalid request",
-        428: "If-Match header required",
-        429: "Too many requests",
-    }
+def error_responses(*errors: type[RegistryError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for the errors a route can raise, one per status (its
+    description lists the status's errors when there are several)."""
+    by_status: dict[int, list[type[RegistryError]]] = {}
+    for error in errors:
+        listed = by_status.setdefault(error.status_code, [])
+        if error not in listed:
+            listed.append(error)
     return {
         status: {
-            "description": descriptions.get(status, "Error"),
+            "description": _described(by_status[status]),
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
-        for status in statuses
+        for status in sorted(by_status)
     }
+
+
+def _described(errors: list[type[RegistryError]]) -> str:
+    # The generic error of the status first, then the particular ones.
+    errors = sorted(errors, key=lambda error: error.__module__ != __name__)
+    if len(errors) == 1:
+        return errors[0].documented()
+    return "\n".join(f"- `{error.code}`: {error.documented()}" for error in errors)

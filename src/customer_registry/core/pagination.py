@@ -42,6 +42,7 @@ class Page(BaseModel, Generic[ItemT]):
 class InvalidCursor(UnprocessableEntity):
     code = "invalid-cursor"
     title = "Invalid cursor"
+    default_loc = ("query", "cursor")
 
 
 def encode_cursor(*key: Any) -> str:

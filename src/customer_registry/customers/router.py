@@ -25,8 +25,17 @@ from customer_registry.auth.dependencies import (
 from customer_registry.auth.principal import Actor, Permission
 from customer_registry.core.concurrency import IfMatch, etag, expected_version, if_match_required
 from customer_registry.core.database import request_session
-from customer_registry.core.errors import error_responses
-from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
+from customer_registry.core.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    Unauthorized,
+    UnprocessableEntity,
+    error_responses,
+)
+from customer_registry.core.pagination import CursorQuery, InvalidCursor, LimitQuery, Page
 from customer_registry.core.routing import (
     Declined,
     RequestParameters,
@@ -50,12 +59,15 @@ from customer_registry.customers.service import (
     get_customer_service,
 )
 from customer_registry.idempotency.service import (
+    IDEMPOTENCY_ERRORS,
     IdempotencyDep,
     get_idempotency,
     is_valid_key,
 )
 from customer_registry.models import CustomerType
-from customer_registry.policy import RestrictedReadPurpose
+from customer_registry.partners.exceptions import API_KEY_ERRORS, PurposeRequired
+from customer_registry.policy import Operation, RestrictedReadPurpose, refusals
+from customer_registry.policy.rules import FieldsNotAllowed
 
 router = documented_router(prefix="/api/v1/customers", tags=["customers"])
 
@@ -114,7 +126,12 @@ async def create_customer(
 @router.post(
     "/lookup",
     response_model=CustomerRead,
-    responses={200: {"headers": _ETAG_HEADER}, **error_responses(400, 401, 403, 404, 422)},
+    responses={
+        200: {"headers": _ETAG_HEADER},
+        **error_responses(
+            PurposeRequired, Unauthorized, Forbidden, *API_KEY_ERRORS, NotFound, UnprocessableEntity
+        ),
+    },
 )
 async def lookup_customer(
     query: CustomerLookup, response: Response, service: CustomerServiceDep, actor: CustomersLookup
@@ -279,7 +296,17 @@ def add_routes_matched_first(application: APIRouter) -> None:
         methods=["POST"],
         response_model=CustomerRead,
         status_code=status.HTTP_201_CREATED,
-        responses={201: {"headers": _ETAG_HEADER}, **error_responses(401, 403, 409, 422)},
+        responses={
+            201: {"headers": _ETAG_HEADER},
+            **error_responses(
+                Unauthorized,
+                Forbidden,
+                *API_KEY_ERRORS,
+                *IDEMPOTENCY_ERRORS,
+                Conflict,
+                UnprocessableEntity,
+            ),
+        },
         tags=list(router.tags),
         route_class_override=served_by(serve_create_customer),
     )
@@ -288,7 +315,7 @@ def add_routes_matched_first(application: APIRouter) -> None:
         list_customers,
         methods=["GET"],
         response_model=Page[CustomerRead],
-        responses=error_responses(401, 403, 422),
+        responses=error_responses(Unauthorized, Forbidden, UnprocessableEntity, InvalidCursor),
         tags=list(router.tags),
         route_class_override=served_by(serve_list_customers),
     )
@@ -297,7 +324,16 @@ def add_routes_matched_first(application: APIRouter) -> None:
         read_customer,
         methods=["GET"],
         response_model=CustomerRead,
-        responses={200: {"headers": _ETAG_HEADER}, **error_responses(401, 403, 404, 410, 422)},
+        responses={
+            200: {"headers": _ETAG_HEADER},
+            **error_responses(
+                Unauthorized,
+                Forbidden,
+                NotFound,
+                UnprocessableEntity,
+                *refusals(Operation.customer_read),
+            ),
+        },
         tags=list(router.tags),
         route_class_override=served_by(serve_read_customer),
     )
@@ -308,7 +344,18 @@ def add_routes_matched_first(application: APIRouter) -> None:
     response_model=CustomerRead,
     responses={
         200: {"headers": _ETAG_HEADER},
-        **error_responses(401, 403, 404, 409, 410, 412, 422, 428),
+        **error_responses(
+            Unauthorized,
+            Forbidden,
+            *API_KEY_ERRORS,
+            FieldsNotAllowed,
+            NotFound,
+            Conflict,
+            PreconditionFailed,
+            PreconditionRequired,
+            UnprocessableEntity,
+            *refusals(Operation.customer_rectify),
+        ),
     },
     openapi_extra=if_match_required(),
 )
@@ -329,7 +376,13 @@ async def update_customer(
 @router.post(
     f"/{CUSTOMER_ID}/links",
     response_model=CustomerLinkRead,
-    responses=error_responses(401, 403, 404, 409, 410, 422),
+    responses=error_responses(
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        UnprocessableEntity,
+        *refusals(Operation.customer_rectify),
+    ),
 )
 async def link_customer(
     customer_id: uuid.UUID,

@@ -385,7 +385,11 @@ class CustomerService:
                 merged.relationship_ended_on,
             )
         except ValueError as error:
-            raise UnprocessableEntity(str(error).capitalize() + ".") from error
+            raise UnprocessableEntity(
+                str(error).capitalize() + ".",
+                loc=("body",),
+                msg="the fields break a rule that spans them",
+            ) from error
         if (
             "email" in changed
             and merged.email
@@ -426,7 +430,9 @@ class CustomerService:
         enforce(actor, customer, Operation.customer_rectify)
         recipient = await RecipientRepository(self.session).get(data.recipient_id)
         if recipient is None or recipient.role != RecipientRole.web_shop_operator.value:
-            raise UnprocessableEntity("recipient_id names no web shop operator.")
+            raise UnprocessableEntity(
+                "recipient_id names no web shop operator.", loc=("body", "recipient_id")
+            )
         await self.customers.link(customer_id, recipient.id, created_by=actor.actor_id)
         await self.audit.record(
             actor,

@@ -9,7 +9,13 @@ from fastapi.responses import StreamingResponse
 
 from customer_registry.auth.dependencies import LabelsExporter
 from customer_registry.auth.rate_limit import per_principal
-from customer_registry.core.errors import error_responses
+from customer_registry.core.errors import (
+    Forbidden,
+    TooManyRequests,
+    Unauthorized,
+    UnprocessableEntity,
+    error_responses,
+)
 from customer_registry.core.routing import documented_router
 from customer_registry.exports.repository import LabelFilters
 from customer_registry.exports.service import MEDIA_TYPES, LabelFormat, MailingLabelExportDep
@@ -29,7 +35,7 @@ router = documented_router(prefix="/api/v1/exports", tags=["exports"])
                 "application/pdf": {"schema": {"type": "string", "format": "binary"}},
             },
         },
-        **error_responses(401, 403, 422, 429),
+        **error_responses(Unauthorized, Forbidden, UnprocessableEntity, TooManyRequests),
     },
     dependencies=[
         Depends(

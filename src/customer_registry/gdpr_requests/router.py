@@ -10,9 +10,19 @@ from fastapi.responses import StreamingResponse
 
 from customer_registry.auth.dependencies import GdprRequestHandler, GdprRequestSubmitter
 from customer_registry.auth.rate_limit import per_principal
-from customer_registry.core.errors import error_responses
-from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
+from customer_registry.core.errors import (
+    Conflict,
+    Forbidden,
+    Gone,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+    UnprocessableEntity,
+    error_responses,
+)
+from customer_registry.core.pagination import CursorQuery, InvalidCursor, LimitQuery, Page
 from customer_registry.core.routing import documented_router
+from customer_registry.erasure_log.recorder import ErasureLogUnavailable
 from customer_registry.gdpr_requests import metrics as _metrics  # noqa: F401 - registers gauges
 from customer_registry.gdpr_requests.reports import stream_access_report
 from customer_registry.gdpr_requests.schemas import (
@@ -25,10 +35,14 @@ from customer_registry.gdpr_requests.schemas import (
 )
 from customer_registry.gdpr_requests.service import GdprRequestServiceDep
 from customer_registry.models import RequestStatus, RequestType
+from customer_registry.partners.exceptions import API_KEY_ERRORS
+from customer_registry.policy import Operation, refusals
 
 router = documented_router(prefix="/api/v1/gdpr-requests", tags=["gdpr-requests"])
 
-_CHANGE_ERRORS = error_responses(401, 403, 404, 409, 422)
+_CHANGE = (Unauthorized, Forbidden, NotFound, Conflict, UnprocessableEntity)
+_CHANGE_ERRORS = error_responses(*_CHANGE)
+_REPORT = (Unauthorized, Forbidden, NotFound, Conflict, Gone, UnprocessableEntity, TooManyRequests)
 # Reports and archives are expensive: a few a minute per principal.
 _EXPORT_RATE_LIMIT = Depends(
     per_principal("exports", "rate_limit_exports_per_minute", staff_only=True), scope="function"
@@ -39,7 +53,14 @@ _EXPORT_RATE_LIMIT = Depends(
     "",
     response_model=GdprRequestRead,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(
+        Unauthorized,
+        Forbidden,
+        *API_KEY_ERRORS,
+        NotFound,
+        UnprocessableEntity,
+        *refusals(Operation.request_submit),
+    ),
 )
 async def submit_request(
     data: GdprRequestCreate, service: GdprRequestServiceDep, actor: GdprRequestSubmitter
@@ -48,7 +69,11 @@ async def submit_request(
     return await service.submit(data, actor)
 
 
-@router.get("", response_model=Page[GdprRequestRead], responses=error_responses(401, 403, 422))
+@router.get(
+    "",
+    response_model=Page[GdprRequestRead],
+    responses=error_responses(Unauthorized, Forbidden, UnprocessableEntity, InvalidCursor),
+)
 async def list_requests(
     service: GdprRequestServiceDep,
     actor: GdprRequestHandler,
@@ -74,7 +99,9 @@ async def list_requests(
 
 
 @router.get(
-    "/{request_id}", response_model=GdprRequestRead, responses=error_responses(401, 403, 404, 422)
+    "/{request_id}",
+    response_model=GdprRequestRead,
+    responses=error_responses(Unauthorized, Forbidden, NotFound, UnprocessableEntity),
 )
 async def read_request(
     request_id: uuid.UUID, service: GdprRequestServiceDep, actor: GdprRequestHandler
@@ -105,7 +132,11 @@ async def extend_deadline(
     return await service.extend(request_id, extension, actor)
 
 
-@router.post("/{request_id}/complete", response_model=GdprRequestRead, responses=_CHANGE_ERRORS)
+@router.post(
+    "/{request_id}/complete",
+    response_model=GdprRequestRead,
+    responses=error_responses(*_CHANGE, ErasureLogUnavailable),
+)
 async def complete_request(
     request_id: uuid.UUID,
     completion: Completion,
@@ -135,7 +166,7 @@ async def refuse_request(
             "description": "The access report (R19): JSON or an HTML document for the person.",
             "content": {"application/json": {}, "text/html": {}},
         },
-        **error_responses(401, 403, 404, 409, 410, 422, 429),
+        **error_responses(*_REPORT, *refusals(Operation.access_report)),
     },
     dependencies=[_EXPORT_RATE_LIMIT],
 )
@@ -169,7 +200,7 @@ async def access_report(
             "description": "A zip of data.json and one CSV per table (R21).",
             "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
         },
-        **error_responses(401, 403, 404, 409, 410, 422, 429),
+        **error_responses(*_REPORT, *refusals(Operation.portability)),
     },
     dependencies=[_EXPORT_RATE_LIMIT],
 )

@@ -66,7 +66,9 @@ class GdprRequestService:
     async def submit(self, data: GdprRequestCreate, actor: Actor) -> GdprRequestRead:
         received_at = data.received_at or utcnow()
         if received_at > utcnow() + dt.timedelta(minutes=5):
-            raise UnprocessableEntity("A request cannot be received in the future.")
+            raise UnprocessableEntity(
+                "A request cannot be received in the future.", loc=("body", "received_at")
+            )
         if data.customer_id is not None:
             customer = await self.customers.get(data.customer_id)
             if customer is None:
@@ -163,7 +165,8 @@ class GdprRequestService:
         signed = request.signed if verification.signed is None else verification.signed
         if request.channel == RequestChannel.letter.value and not signed:
             raise UnprocessableEntity(
-                "A written request must be signed before it is acted on (R19, R22)."
+                "A written request must be signed before it is acted on (R19, R22).",
+                loc=("body", "signed"),
             )
         if verification.customer_id is not None:
             if request.customer_id not in (None, verification.customer_id):
@@ -173,7 +176,8 @@ class GdprRequestService:
             request.customer_id = verification.customer_id
         if request.customer_id is None:
             raise UnprocessableEntity(
-                "Identify the customer the request concerns before verifying it."
+                "Identify the customer the request concerns before verifying it.",
+                loc=("body", "customer_id"),
             )
         request.signed = signed
         request.verification_method = verification.method.value

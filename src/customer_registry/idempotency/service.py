@@ -38,11 +38,16 @@ _KEPT_HEADERS = ("ETag", "Location")
 class IdempotencyKeyReused(UnprocessableEntity):
     code = "idempotency-key-reused"
     title = "Idempotency key reused with another request"
+    default_loc = ("header", "Idempotency-Key")
 
 
 class IdempotencyKeyInProgress(Conflict):
     code = "idempotency-key-in-progress"
     title = "A request with this idempotency key is in progress"
+
+
+# What a POST with `Idempotency-Key` can be refused with.
+IDEMPOTENCY_ERRORS = (IdempotencyKeyInProgress, IdempotencyKeyReused)
 
 
 def _principal_key(actor: Actor) -> str:

@@ -7,16 +7,29 @@ from typing import Annotated
 from fastapi import Path, Query
 
 from customer_registry.auth.dependencies import RecipientActor
-from customer_registry.core.errors import error_responses
-from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
+from customer_registry.core.errors import (
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    UnprocessableEntity,
+    error_responses,
+)
+from customer_registry.core.pagination import CursorQuery, InvalidCursor, LimitQuery, Page
 from customer_registry.core.routing import documented_router
 from customer_registry.notices.schemas import NoticeRead
 from customer_registry.notices.service import NoticeServiceDep
+from customer_registry.partners.exceptions import TransferNotAllowed
 
 router = documented_router(prefix="/api/v1/recipient-notices", tags=["recipients"])
 
 
-@router.get("", response_model=Page[NoticeRead], responses=error_responses(401, 403, 422))
+@router.get(
+    "",
+    response_model=Page[NoticeRead],
+    responses=error_responses(
+        Unauthorized, Forbidden, TransferNotAllowed, UnprocessableEntity, InvalidCursor
+    ),
+)
 async def list_notices(
     service: NoticeServiceDep,
     actor: RecipientActor,
@@ -31,7 +44,9 @@ async def list_notices(
 @router.post(
     "/{notice_id}/acknowledge",
     response_model=NoticeRead,
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(
+        Unauthorized, Forbidden, TransferNotAllowed, NotFound, UnprocessableEntity
+    ),
 )
 async def acknowledge_notice(
     notice_id: Annotated[int, Path(ge=1, le=2**62)],

@@ -14,11 +14,20 @@ from customer_registry.auth.dependencies import (
     OrdersWriter,
 )
 from customer_registry.core.concurrency import IfMatch, etag, expected_version, if_match_required
-from customer_registry.core.errors import error_responses
-from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
+from customer_registry.core.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    Unauthorized,
+    UnprocessableEntity,
+    error_responses,
+)
+from customer_registry.core.pagination import CursorQuery, InvalidCursor, LimitQuery, Page
 from customer_registry.core.routing import documented_router
 from customer_registry.core.validation import IsoDate
-from customer_registry.idempotency.service import IdempotencyDep
+from customer_registry.idempotency.service import IDEMPOTENCY_ERRORS, IdempotencyDep
 from customer_registry.models import InvoiceStatus, OrderStatus
 from customer_registry.orders.schemas import (
     BillingCustomer,
@@ -32,7 +41,8 @@ from customer_registry.orders.schemas import (
     OrderStatusUpdate,
 )
 from customer_registry.orders.service import ORDER_ENTITY, BillingServiceDep, OrderServiceDep
-from customer_registry.policy import RestrictedReadPurpose
+from customer_registry.partners.exceptions import API_KEY_ERRORS, PurposeRequired
+from customer_registry.policy import Operation, RestrictedReadPurpose, refusals
 
 router = documented_router(prefix="/api/v1/orders", tags=["orders"])
 customer_orders_router = documented_router(prefix="/api/v1/customers", tags=["orders"])
@@ -43,13 +53,27 @@ RestrictedPurposeQuery = Annotated[
     RestrictedReadPurpose | None,
     Query(description="Why a restricted customer's orders are read (privacy officer, admin)."),
 ]
+_READ = (Unauthorized, Forbidden, NotFound, UnprocessableEntity, *refusals(Operation.order_read))
+_READ_ERRORS = error_responses(*_READ)
+_LIST_ERRORS = error_responses(*_READ, InvalidCursor)
 
 
 @router.post(
     "",
     response_model=OrderRead,
     status_code=status.HTTP_201_CREATED,
-    responses={201: {"headers": _ETAG_HEADER}, **error_responses(401, 403, 409, 410, 422)},
+    responses={
+        201: {"headers": _ETAG_HEADER},
+        **error_responses(
+            Unauthorized,
+            Forbidden,
+            *API_KEY_ERRORS,
+            *IDEMPOTENCY_ERRORS,
+            Conflict,
+            UnprocessableEntity,
+            *refusals(Operation.order_create),
+        ),
+    },
 )
 async def create_order(
     data: OrderCreate,
@@ -82,7 +106,7 @@ async def create_order(
     return order
 
 
-@router.get("", response_model=Page[OrderRead], responses=error_responses(401, 403, 404, 422))
+@router.get("", response_model=Page[OrderRead], responses=_LIST_ERRORS)
 async def list_orders(
     service: OrderServiceDep,
     actor: OrdersReader,
@@ -116,7 +140,7 @@ async def list_orders(
 @router.get(
     "/{order_id}",
     response_model=OrderRead,
-    responses={200: {"headers": _ETAG_HEADER}, **error_responses(401, 403, 404, 422)},
+    responses={200: {"headers": _ETAG_HEADER}, **_READ_ERRORS},
 )
 async def read_order(
     order_id: uuid.UUID,
@@ -140,7 +164,17 @@ async def read_order(
     response_model=OrderRead,
     responses={
         200: {"headers": _ETAG_HEADER},
-        **error_responses(401, 403, 404, 409, 410, 412, 422, 428),
+        **error_responses(
+            Unauthorized,
+            Forbidden,
+            *API_KEY_ERRORS,
+            NotFound,
+            Conflict,
+            PreconditionFailed,
+            PreconditionRequired,
+            UnprocessableEntity,
+            *refusals(Operation.order_change),
+        ),
     },
     openapi_extra=if_match_required(),
 )
@@ -166,7 +200,18 @@ async def change_order_status(
     response_model=OrderRead,
     responses={
         200: {"headers": _ETAG_HEADER},
-        **error_responses(400, 401, 403, 404, 409, 412, 422, 428),
+        **error_responses(
+            PurposeRequired,
+            Unauthorized,
+            Forbidden,
+            *API_KEY_ERRORS,
+            NotFound,
+            Conflict,
+            PreconditionFailed,
+            PreconditionRequired,
+            UnprocessableEntity,
+            *refusals(Operation.invoice_change),
+        ),
     },
     openapi_extra=if_match_required(),
 )
@@ -193,7 +238,7 @@ async def change_invoice_status(
 @router.get(
     "/{order_id}/invoice-history",
     response_model=list[InvoiceStatusChangeRead],
-    responses=error_responses(401, 403, 404, 422),
+    responses=_READ_ERRORS,
 )
 async def read_invoice_history(
     order_id: uuid.UUID,
@@ -208,7 +253,7 @@ async def read_invoice_history(
 @customer_orders_router.get(
     "/{customer_id}/orders",
     response_model=Page[OrderRead],
-    responses=error_responses(401, 403, 404, 422),
+    responses=_LIST_ERRORS,
 )
 async def list_customer_orders(
     customer_id: uuid.UUID,
@@ -227,11 +272,20 @@ async def list_customer_orders(
     )
 
 
-_BILLING_ERRORS = (400, 401, 403, 410, 422)
+_BILLING_ERRORS = (
+    PurposeRequired,
+    Unauthorized,
+    Forbidden,
+    *API_KEY_ERRORS,
+    UnprocessableEntity,
+    *refusals(Operation.billing_disclose),
+)
 
 
 @billing_router.get(
-    "/invoices", response_model=InvoiceFeedPage, responses=error_responses(*_BILLING_ERRORS)
+    "/invoices",
+    response_model=InvoiceFeedPage,
+    responses=error_responses(*_BILLING_ERRORS, InvalidCursor),
 )
 async def invoice_feed(
     service: BillingServiceDep,
@@ -253,7 +307,7 @@ async def invoice_feed(
 @billing_router.get(
     "/customers/{customer_id}",
     response_model=BillingCustomer,
-    responses=error_responses(*_BILLING_ERRORS, 404),
+    responses=error_responses(*_BILLING_ERRORS, NotFound),
 )
 async def read_billing_customer(
     customer_id: uuid.UUID, service: BillingServiceDep, actor: BillingReader
@@ -265,7 +319,7 @@ async def read_billing_customer(
 @billing_router.get(
     "/customers/{customer_id}/orders",
     response_model=Page[BillingOrderRead],
-    responses=error_responses(*_BILLING_ERRORS),
+    responses=error_responses(*_BILLING_ERRORS, InvalidCursor),
 )
 async def list_billing_customer_orders(
     customer_id: uuid.UUID,
@@ -282,7 +336,7 @@ async def list_billing_customer_orders(
 @billing_router.get(
     "/orders/{order_id}",
     response_model=BillingOrder,
-    responses={200: {"headers": _ETAG_HEADER}, **error_responses(*_BILLING_ERRORS, 404)},
+    responses={200: {"headers": _ETAG_HEADER}, **error_responses(*_BILLING_ERRORS, NotFound)},
 )
 async def read_billing_order(
     order_id: uuid.UUID, response: Response, service: BillingServiceDep, actor: BillingReader

@@ -119,7 +119,9 @@ class OrderService:
 
     async def create(self, data: OrderCreate, actor: Actor) -> OrderRead:
         if actor.data_source is DataSource.web_shop and data.channel is not OrderChannel.web_shop:
-            raise UnprocessableEntity("The web shop records orders of channel web_shop only.")
+            raise UnprocessableEntity(
+                "The web shop records orders of channel web_shop only.", loc=("body", "channel")
+            )
         recipient = _recipient(actor)
         checks = await self.orders.creation_checks(
             data.customer_id,
@@ -128,7 +130,7 @@ class OrderService:
             recipient,
         )
         if checks is None:
-            raise UnprocessableEntity("customer_id names no customer.")
+            raise UnprocessableEntity("customer_id names no customer.", loc=("body", "customer_id"))
         enforce(actor, checks, Operation.order_create, linked=recipient is None or checks.linked)
         if checks.number_taken:
             raise Conflict(NUMBER_TAKEN)

@@ -34,3 +34,7 @@ class PurposeNotGranted(Forbidden):
 class KeyNotUsable(Conflict):
     code = "api-key-not-usable"
     title = "API key revoked or expired"
+
+
+# What a request with an API key can be refused with before its route runs (R13, R15).
+API_KEY_ERRORS = (TransferNotAllowed, PurposeNotGranted, InvalidPurpose)

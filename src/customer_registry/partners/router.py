@@ -8,9 +8,18 @@ from fastapi import Response, status
 
 from customer_registry.auth.dependencies import AuditReader, RecipientsManager
 from customer_registry.core.concurrency import IfMatch, etag, expected_version, if_match_required
-from customer_registry.core.errors import error_responses
-from customer_registry.core.pagination import CursorQuery, LimitQuery, Page
+from customer_registry.core.errors import (
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    Unauthorized,
+    UnprocessableEntity,
+    error_responses,
+)
+from customer_registry.core.pagination import CursorQuery, InvalidCursor, LimitQuery, Page
 from customer_registry.core.routing import documented_router
+from customer_registry.partners.exceptions import KeyNotUsable, SafeguardRequired
 from customer_registry.partners.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -33,7 +42,10 @@ _ETAG_HEADER = {"ETag": {"description": "The recipient's version.", "schema": {"
     "",
     response_model=RecipientRead,
     status_code=status.HTTP_201_CREATED,
-    responses={201: {"headers": _ETAG_HEADER}, **error_responses(401, 403, 422)},
+    responses={
+        201: {"headers": _ETAG_HEADER},
+        **error_responses(Unauthorized, Forbidden, UnprocessableEntity),
+    },
 )
 async def create_recipient(
     data: RecipientCreate,
@@ -48,7 +60,11 @@ async def create_recipient(
     return recipient
 
 
-@router.get("", response_model=Page[RecipientRead], responses=error_responses(401, 403, 422))
+@router.get(
+    "",
+    response_model=Page[RecipientRead],
+    responses=error_responses(Unauthorized, Forbidden, UnprocessableEntity, InvalidCursor),
+)
 async def list_recipients(
     service: RecipientServiceDep,
     _actor: RecipientsManager,
@@ -62,7 +78,10 @@ async def list_recipients(
 @router.get(
     "/{recipient_id}",
     response_model=RecipientRead,
-    responses={200: {"headers": _ETAG_HEADER}, **error_responses(401, 403, 404, 422)},
+    responses={
+        200: {"headers": _ETAG_HEADER},
+        **error_responses(Unauthorized, Forbidden, NotFound, UnprocessableEntity),
+    },
 )
 async def read_recipient(
     recipient_id: uuid.UUID,
@@ -81,7 +100,14 @@ async def read_recipient(
     response_model=RecipientRead,
     responses={
         200: {"headers": _ETAG_HEADER},
-        **error_responses(401, 403, 404, 412, 422, 428),
+        **error_responses(
+            Unauthorized,
+            Forbidden,
+            NotFound,
+            PreconditionFailed,
+            PreconditionRequired,
+            UnprocessableEntity,
+        ),
     },
     openapi_extra=if_match_required(),
 )
@@ -103,7 +129,9 @@ async def update_recipient(
     "/{recipient_id}/api-keys",
     response_model=ApiKeyCreated,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 404, 409, 422),
+    responses=error_responses(
+        Unauthorized, Forbidden, NotFound, SafeguardRequired, UnprocessableEntity
+    ),
 )
 async def create_api_key(
     recipient_id: uuid.UUID,
@@ -122,7 +150,9 @@ async def create_api_key(
 @router.get(
     "/{recipient_id}/api-keys",
     response_model=Page[ApiKeyRead],
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(
+        Unauthorized, Forbidden, NotFound, UnprocessableEntity, InvalidCursor
+    ),
 )
 async def list_api_keys(
     recipient_id: uuid.UUID,
@@ -138,7 +168,7 @@ async def list_api_keys(
 @router.post(
     "/{recipient_id}/api-keys/{key_id}/revoke",
     response_model=ApiKeyRead,
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(Unauthorized, Forbidden, NotFound, UnprocessableEntity),
 )
 async def revoke_api_key(
     recipient_id: uuid.UUID,
@@ -154,7 +184,9 @@ async def revoke_api_key(
     "/{recipient_id}/api-keys/{key_id}/rotate",
     response_model=ApiKeyCreated,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 404, 409, 422),
+    responses=error_responses(
+        Unauthorized, Forbidden, NotFound, KeyNotUsable, SafeguardRequired, UnprocessableEntity
+    ),
 )
 async def rotate_api_key(
     recipient_id: uuid.UUID,
@@ -171,7 +203,9 @@ async def rotate_api_key(
 
 
 @disclosures_router.get(
-    "", response_model=Page[DisclosureRead], responses=error_responses(401, 403, 422)
+    "",
+    response_model=Page[DisclosureRead],
+    responses=error_responses(Unauthorized, Forbidden, UnprocessableEntity, InvalidCursor),
 )
 async def list_disclosures(
     service: DisclosureReportServiceDep,

@@ -66,7 +66,9 @@ def request_purpose(granted: Collection[str], named: str | None) -> str | None:
         purpose = DisclosurePurpose(named.strip())
     except ValueError as error:
         allowed = ", ".join(purpose.value for purpose in DisclosurePurpose)
-        raise InvalidPurpose(f"{PURPOSE_HEADER} must be one of: {allowed}.") from error
+        raise InvalidPurpose(
+            f"{PURPOSE_HEADER} must be one of: {allowed}.", loc=("header", PURPOSE_HEADER)
+        ) from error
     if purpose.value not in granted:
         raise PurposeNotGranted("This key is not granted that purpose.")
     return purpose.value

@@ -125,7 +125,11 @@ class RecipientService:
             raise SafeguardRequired(NO_SAFEGUARD)
         violation = key_rule_violation(RecipientRole(recipient.role), data.scopes, data.purposes)
         if violation is not None:
-            raise UnprocessableEntity(violation)
+            raise UnprocessableEntity(
+                violation,
+                loc=("body",),
+                msg="the scopes and purposes do not fit the recipient's role",
+            )
         created = await self._issue_key(
             recipient,
             name=data.name,

@@ -46,6 +46,7 @@ __all__ = [
     "decide",
     "enforce",
     "policy_table_markdown",
+    "refusals",
     "state_of",
 ]
 
@@ -191,6 +192,21 @@ def enforce(
             + "."
         )
     return decision
+
+
+def refusals(*operations: Operation) -> tuple[type[RegistryError], ...]:
+    """The problems `enforce` can raise for these operations, as a route documents them."""
+    found: list[type[RegistryError]] = []
+    for operation in operations:
+        if operation not in _UNLINKED_OPERATIONS:
+            found.append(CustomerNotLinked)
+        found.extend(
+            rule.problem
+            for rule in _RULES_BY_OPERATION.get(operation, ())
+            if rule.problem is not None and rule.effect is not Effect.allow
+        )
+        found.append(NoRule)
+    return tuple(dict.fromkeys(found))
 
 
 def admitted(caller: Caller, operation: Operation) -> frozenset[State]:

@@ -125,6 +125,7 @@ class NoRule(Forbidden):
 class CustomerErased(Gone):
     code = "gone"
     title = "Gone"
+    description = "The customer's data was erased"
 
 
 # The fields of a customer, as the API names them (`customers.schemas.CUSTOMER_FIELDS`).

@@ -8,7 +8,7 @@ from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
 
 from customer_registry.core.database import SessionDep
-from customer_registry.core.errors import error_responses
+from customer_registry.core.errors import UnprocessableEntity, error_responses
 from customer_registry.core.routing import documented_router
 from customer_registry.privacy_notice.content import NoticeLanguage, NoticeSources, PrivacyNotice
 from customer_registry.privacy_notice.rendering import notice_html
@@ -21,7 +21,7 @@ router = documented_router(prefix="/api/v1/privacy-notice", tags=["privacy-notic
     response_model=PrivacyNotice,
     responses={
         200: {"content": {"text/html": {"schema": {"type": "string"}}}},
-        **error_responses(422),
+        **error_responses(UnprocessableEntity),
     },
 )
 async def read_privacy_notice(

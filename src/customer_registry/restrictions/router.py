@@ -5,17 +5,34 @@ from __future__ import annotations
 import uuid
 
 from customer_registry.auth.dependencies import RestrictionsManager
-from customer_registry.core.errors import error_responses
+from customer_registry.core.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    UnprocessableEntity,
+    error_responses,
+)
 from customer_registry.core.routing import documented_router
+from customer_registry.policy import Operation, refusals
 from customer_registry.restrictions.schemas import RestrictionCreate, RestrictionRead
 from customer_registry.restrictions.service import RestrictionServiceDep
 
 router = documented_router(
     prefix="/api/v1/customers/{customer_id}/restriction", tags=["restrictions"]
 )
+_READ = (
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    UnprocessableEntity,
+    *refusals(Operation.restriction_manage),
+)
+_READ_ERRORS = error_responses(*_READ)
+_CHANGE_ERRORS = error_responses(*_READ, Conflict)
 
 
-@router.get("", response_model=RestrictionRead, responses=error_responses(401, 403, 404, 410, 422))
+@router.get("", response_model=RestrictionRead, responses=_READ_ERRORS)
 async def read_restriction(
     customer_id: uuid.UUID, service: RestrictionServiceDep, actor: RestrictionsManager
 ) -> RestrictionRead:
@@ -23,9 +40,7 @@ async def read_restriction(
     return await service.get(customer_id, actor)
 
 
-@router.put(
-    "", response_model=RestrictionRead, responses=error_responses(401, 403, 404, 409, 410, 422)
-)
+@router.put("", response_model=RestrictionRead, responses=_CHANGE_ERRORS)
 async def restrict_customer(
     customer_id: uuid.UUID,
     data: RestrictionCreate,
@@ -41,9 +56,7 @@ async def restrict_customer(
     return await service.restrict(customer_id, data, actor)
 
 
-@router.delete(
-    "", response_model=RestrictionRead, responses=error_responses(401, 403, 404, 409, 410, 422)
-)
+@router.delete("", response_model=RestrictionRead, responses=_CHANGE_ERRORS)
 async def release_restriction(
     customer_id: uuid.UUID, service: RestrictionServiceDep, actor: RestrictionsManager
 ) -> RestrictionRead:

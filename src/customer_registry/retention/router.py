@@ -8,14 +8,24 @@ from fastapi import Query, Request
 
 from customer_registry.auth.dependencies import RetentionRunner
 from customer_registry.core.database import SessionDep
-from customer_registry.core.errors import error_responses
+from customer_registry.core.errors import (
+    Forbidden,
+    Unauthorized,
+    UnprocessableEntity,
+    error_responses,
+)
 from customer_registry.core.routing import documented_router
+from customer_registry.erasure_log.recorder import ErasureLogUnavailable
 from customer_registry.retention.service import RetentionReport, run_in_session
 
 router = documented_router(prefix="/api/v1/retention", tags=["retention"])
 
 
-@router.post("/runs", response_model=RetentionReport, responses=error_responses(401, 403, 422))
+@router.post(
+    "/runs",
+    response_model=RetentionReport,
+    responses=error_responses(Unauthorized, Forbidden, UnprocessableEntity, ErasureLogUnavailable),
+)
 async def run_retention(
     request: Request,
     session: SessionDep,

@@ -7,17 +7,21 @@ from typing import Annotated
 from fastapi import Query
 
 from customer_registry.auth.dependencies import StatisticsReader
-from customer_registry.core.errors import error_responses
+from customer_registry.core.errors import (
+    Forbidden,
+    Unauthorized,
+    UnprocessableEntity,
+    error_responses,
+)
 from customer_registry.core.routing import documented_router
 from customer_registry.statistics.schemas import CustomerStatistics, OrderStatistics
 from customer_registry.statistics.service import StatisticsServiceDep
 
 router = documented_router(prefix="/api/v1/statistics", tags=["statistics"])
+_ERRORS = error_responses(Unauthorized, Forbidden, UnprocessableEntity)
 
 
-@router.get(
-    "/customers", response_model=CustomerStatistics, responses=error_responses(401, 403, 422)
-)
+@router.get("/customers", response_model=CustomerStatistics, responses=_ERRORS)
 async def customer_statistics(
     service: StatisticsServiceDep,
     actor: StatisticsReader,
@@ -34,7 +38,7 @@ async def customer_statistics(
     return await service.customers(actor, months=months)
 
 
-@router.get("/orders", response_model=OrderStatistics, responses=error_responses(401, 403, 422))
+@router.get("/orders", response_model=OrderStatistics, responses=_ERRORS)
 async def order_statistics(
     service: StatisticsServiceDep,
     actor: StatisticsReader,
