@@ -18,8 +18,7 @@ from customer_registry.core.errors import (
 )
 from customer_registry.idempotency.service import IdempotencyKeyInProgress
 from customer_registry.policy.rules import CustomerRestrictedConflict
-from tests.conftest import Staff, customer_body
-from tests.helpers import create_customer, order_body
+from tests.factories import Staff, create_customer, customer_body, order_body
 
 PROBLEM_SCHEMA = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
