@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -114,12 +114,13 @@ class OrderRepository:
         invoice_status: str | None,
         limit: int,
         disclosed: ColumnElement[bool] | None = None,
-    ) -> Sequence[Order]:
-        """Orders by the time their invoice was issued or last changed, of those `disclosed`
-        allows (a condition on `Order` and `Customer`); served by ix_orders_invoice_updated_at
-        (invoice_updated_at, id)."""
+    ) -> Sequence[tuple[Order, Customer]]:
+        """Orders with their customers, by the time their invoice was issued or last changed,
+        of those `disclosed` allows (a condition on `Order` and `Customer`); one statement
+        (and one for the lines), served by ix_orders_invoice_updated_at (invoice_updated_at,
+        id)."""
         query = (
-            select(Order)
+            select(Order, Customer)
             .join(Customer, Customer.id == Order.customer_id)
             .options(selectinload(Order.lines))
             .where(
@@ -134,7 +135,7 @@ class OrderRepository:
             query = query.where(tuple_(Order.invoice_updated_at, Order.id) > tuple_(*after))
         if invoice_status is not None:
             query = query.where(Order.invoice_status == invoice_status)
-        return (await self.session.scalars(query)).all()
+        return [(order, customer) for order, customer in await self.session.execute(query)]
 
     async def creation_checks(
         self,
@@ -143,9 +144,9 @@ class OrderRepository:
         invoice_number: str | None,
         recipient_id: uuid.UUID | None,
     ) -> Row[Any] | None:
-        row: Any
         """The customer's state columns, `linked` (to `recipient_id`) and `number_taken` (the
         order or invoice number), in one query; None when there is no such customer."""
+        row: Any
         row = (
             await self.session.execute(
                 _CREATION_CHECKS[invoice_number is not None],
@@ -162,8 +163,8 @@ class OrderRepository:
     async def customer_state(
         self, customer_id: uuid.UUID, recipient_id: uuid.UUID | None
     ) -> Row[Any] | None:
-        row: Any
         """The customer's state columns and `linked` (to `recipient_id`), or None."""
+        row: Any
         row = (
             await self.session.execute(
                 _CUSTOMER_STATE, {"customer_id": customer_id, "recipient_id": recipient_id}
@@ -217,11 +218,3 @@ class OrderRepository:
 
     async def customer(self, customer_id: uuid.UUID) -> Customer | None:
         return await self.session.get(Customer, customer_id)
-
-    async def customers(self, customer_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Customer]:
-        """The customers with these ids, in one query."""
-        ids = set(customer_ids)
-        if not ids:
-            return {}
-        rows = await self.session.scalars(select(Customer).where(Customer.id.in_(ids)))
-        return {customer.id: customer for customer in rows}

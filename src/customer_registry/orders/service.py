@@ -486,18 +486,21 @@ class BillingService:
             disclosed=disclosed_invoices(caller, now.date()),
         )
         page = rows[:limit]
-        customers = await self.orders.customers(order.customer_id for order in page)
         order_fields = _order_fields(actor)
+        # The query admitted only what the policy lets this purpose receive; each customer's
+        # decision, asked once a page, gives the fields.
+        fields: dict[uuid.UUID, frozenset[str]] = {}
         items = []
-        for order in page:
-            customer = customers[order.customer_id]
-            decision = enforce(actor, customer, Operation.billing_disclose)
-            items.append(BillingOrder.of(order, customer, order_fields, _customer_fields(decision)))
+        for order, customer in page:
+            if customer.id not in fields:
+                decision = enforce(actor, customer, Operation.billing_disclose)
+                fields[customer.id] = _customer_fields(decision)
+            items.append(BillingOrder.of(order, customer, order_fields, fields[customer.id]))
         await self._record_reads(
             actor, items, list({item.customer.id: item.customer for item in items}.values())
         )
         if page:
-            last = page[-1]
+            last = page[-1][0]
             assert last.invoice_updated_at is not None
             position = (last.invoice_updated_at, last.id)
         else:
