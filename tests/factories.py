@@ -25,20 +25,27 @@ async def create_customer(
     return customer
 
 
+async def every_page(
+    client: httpx.AsyncClient, path: str, headers: dict[str, str], **filters: str
+) -> list[dict[str, Any]]:
+    """Every item of a paginated list matching the filters, across pages."""
+    items: list[dict[str, Any]] = []
+    params: dict[str, str] = {**filters, "limit": "200"}
+    while True:
+        response = await client.get(path, params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        items.extend(page["items"])
+        if page["next_cursor"] is None:
+            return items
+        params["cursor"] = page["next_cursor"]
+
+
 async def audit_events(
     client: httpx.AsyncClient, headers: dict[str, str], **filters: str
 ) -> list[dict[str, Any]]:
-    """Every audit event matching the filters, across pages."""
-    events: list[dict[str, Any]] = []
-    params: dict[str, str] = {**filters, "limit": "200"}
-    while True:
-        response = await client.get("/api/v1/audit-events", params=params, headers=headers)
-        assert response.status_code == 200, response.text
-        page = response.json()
-        events.extend(page["items"])
-        if page["next_cursor"] is None:
-            return events
-        params["cursor"] = page["next_cursor"]
+    """Every audit event matching the filters."""
+    return await every_page(client, "/api/v1/audit-events", headers, **filters)
 
 
 async def tables_containing(database_url: str, values: list[str]) -> list[tuple[str, str]]:
@@ -173,17 +180,8 @@ async def create_order(
 async def disclosures(
     client: httpx.AsyncClient, headers: dict[str, str], **filters: str
 ) -> list[dict[str, Any]]:
-    """Every disclosure matching the filters, across pages."""
-    rows: list[dict[str, Any]] = []
-    params: dict[str, str] = {**filters, "limit": "200"}
-    while True:
-        response = await client.get("/api/v1/disclosures", params=params, headers=headers)
-        assert response.status_code == 200, response.text
-        page = response.json()
-        rows.extend(page["items"])
-        if page["next_cursor"] is None:
-            return rows
-        params["cursor"] = page["next_cursor"]
+    """Every disclosure matching the filters."""
+    return await every_page(client, "/api/v1/disclosures", headers, **filters)
 
 
 async def execute_sql(database_url: str, statement: str, **parameters: Any) -> None:
