@@ -30,8 +30,7 @@ from customer_registry.core.pagination import Page, decode_int_cursor, encode_cu
 from customer_registry.core.prepared import DriverRow
 from customer_registry.customers.repository import CustomerRepository
 from customer_registry.models import AuditAction, ConsentDecision, ConsentEvent, Customer, Purpose
-from customer_registry.policy import Operation, RestrictedReadPurpose, caller_of, enforce
-from customer_registry.policy.rules import Caller
+from customer_registry.policy import Operation, RestrictedReadPurpose, enforce, linked_recipient
 
 CONSENT_ENTITY = "consent"
 
@@ -203,10 +202,7 @@ class ConsentService:
         purpose: RestrictedReadPurpose | None,
     ) -> ConsentEventRead:
         customer = await self._get(customer_id)
-        recipient = actor.principal.recipient_id if actor.principal else None
-        linked = True
-        if recipient is not None and caller_of(actor) is Caller.web_shop:
-            linked = await self.customers.is_linked(customer_id, recipient)
+        linked = await self.customers.links_allow(customer_id, linked_recipient(actor))
         enforce(actor, customer, Operation.consent_record, linked=linked)
         audit_purpose = purpose.value if purpose else None
         event = await self.states.ledger.append(

@@ -193,6 +193,11 @@ class CustomerRepository:
             )
         )
 
+    async def links_allow(self, customer_id: uuid.UUID, recipient_id: uuid.UUID | None) -> bool:
+        """Whether a caller bound by links to `recipient_id` may act on the customer (always,
+        for a caller not bound by links: None)."""
+        return recipient_id is None or await self.is_linked(customer_id, recipient_id)
+
     async def link(
         self, customer_id: uuid.UUID, recipient_id: uuid.UUID, created_by: str | None
     ) -> None:

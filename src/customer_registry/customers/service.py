@@ -74,6 +74,7 @@ from customer_registry.policy import (
     caller_of,
     decide,
     enforce,
+    linked_recipient,
 )
 from customer_registry.policy.rules import FieldsNotAllowed
 
@@ -185,8 +186,8 @@ class CustomerService:
                 customer_id=customer.id,
                 fields=fields,
             )
-        recipient = actor.principal.recipient_id if actor.principal else None
-        if recipient is not None and caller_of(actor) is Caller.web_shop:
+        recipient = linked_recipient(actor)
+        if recipient is not None:
             # The web shop acts on the customers it created from now on.
             await self.customers.link(customer.id, recipient, created_by=actor.actor_id)
         # A new customer has no consent decisions yet: the defaults, without a query.
@@ -276,7 +277,7 @@ class CustomerService:
             email=email,
             cursor=None,
             limit=1,
-            linked_to=self._linked_recipient(actor),
+            linked_to=linked_recipient(actor),
         )
         if not page.items:
             raise NotFound("No customer has this e-mail address.")
@@ -339,12 +340,11 @@ class CustomerService:
         self, customer_id: uuid.UUID, patch: CustomerUpdate, version: int, actor: Actor
     ) -> CustomerRead:
         customer = await self._get(customer_id)
-        recipient = self._linked_recipient(actor)
         decision = enforce(
             actor,
             customer,
             Operation.customer_rectify,
-            linked=recipient is None or await self.customers.is_linked(customer_id, recipient),
+            linked=await self.customers.links_allow(customer_id, linked_recipient(actor)),
         )
         if decision.fields is not None:
             beyond = sorted(patch.model_fields_set - decision.fields)
@@ -443,13 +443,6 @@ class CustomerService:
             fields=["recipient_id"],
         )
         return CustomerLinkRead(customer_id=customer_id, recipient_id=recipient.id)
-
-    @staticmethod
-    def _linked_recipient(actor: Actor) -> uuid.UUID | None:
-        """The recipient whose links bound what the caller may touch: the web shop's."""
-        if actor.principal is None or caller_of(actor) is not Caller.web_shop:
-            return None
-        return actor.principal.recipient_id
 
     async def _record_disclosure(self, actor: Actor, customer: CustomerRead) -> None:
         """A response to a recipient's API key is a disclosure of what it contains (R4)."""

@@ -47,7 +47,7 @@ from customer_registry.models import (
     VerificationMethod,
 )
 from customer_registry.models.base import utcnow
-from customer_registry.policy import Caller, Operation, caller_of, enforce
+from customer_registry.policy import Operation, enforce, linked_recipient
 from customer_registry.privacy_notice.authority import DATA_PROTECTION_OMBUDSMAN
 
 REQUEST_ENTITY = "gdpr_request"
@@ -73,10 +73,7 @@ class GdprRequestService:
             customer = await self.customers.get(data.customer_id)
             if customer is None:
                 raise NotFound("No such customer.")
-            recipient = actor.principal.recipient_id if actor.principal else None
-            linked = True
-            if recipient is not None and caller_of(actor) is Caller.web_shop:
-                linked = await self.customers.is_linked(customer.id, recipient)
+            linked = await self.customers.links_allow(customer.id, linked_recipient(actor))
             enforce(actor, customer, Operation.request_submit, linked=linked)
         due = answer_due(received_at)
         # A machine client is the web shop: its requests arrive through the web shop.

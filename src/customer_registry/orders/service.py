@@ -65,6 +65,7 @@ from customer_registry.policy import (
     admitted,
     caller_of,
     enforce,
+    linked_recipient,
 )
 from customer_registry.policy.conditions import disclosed_invoices, in_states
 from customer_registry.policy.rules import (
@@ -99,13 +100,6 @@ NO_SUCH_CUSTOMER = "No such customer."
 _LISTED = in_states(admitted(Caller.staff, Operation.order_read))
 
 
-def _recipient(actor: Actor) -> uuid.UUID | None:
-    """The web shop's recipient, whose links bound the customers it acts on; else None."""
-    if actor.principal is None or caller_of(actor) is not Caller.web_shop:
-        return None
-    return actor.principal.recipient_id
-
-
 def _stale(version: int) -> PreconditionFailed:
     return PreconditionFailed(f"The order has changed since version {version}; read it again.")
 
@@ -122,7 +116,7 @@ class OrderService:
             raise UnprocessableEntity(
                 "The web shop records orders of channel web_shop only.", loc=("body", "channel")
             )
-        recipient = _recipient(actor)
+        recipient = linked_recipient(actor)
         checks = await self.orders.creation_checks(
             data.customer_id,
             data.number,
@@ -216,7 +210,7 @@ class OrderService:
         purpose: RestrictedReadPurpose | None = None,
     ) -> Decision:
         """The policy's decision on the customer of the orders; raises its refusal."""
-        recipient = _recipient(actor)
+        recipient = linked_recipient(actor)
         state = await self.orders.customer_state(customer_id, recipient)
         if state is None:
             raise NotFound(NO_SUCH_CUSTOMER)

@@ -9,6 +9,7 @@ bulk paths (lists, feeds, exports, statistics) turn `admitted` states into query
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -45,6 +46,7 @@ __all__ = [
     "caller_of",
     "decide",
     "enforce",
+    "linked_recipient",
     "policy_table_markdown",
     "refusals",
     "state_of",
@@ -135,6 +137,14 @@ def caller_of(actor: Actor) -> Caller:
     if principal.data_source is DataSource.web_shop:
         return Caller.web_shop
     return Caller.system if principal.kind is ActorType.system else Caller.web_shop
+
+
+def linked_recipient(actor: Actor) -> uuid.UUID | None:
+    """The recipient whose links bound the customers the caller acts on: the web shop's;
+    None for every other caller."""
+    if actor.principal is None or caller_of(actor) is not Caller.web_shop:
+        return None
+    return actor.principal.recipient_id
 
 
 def state_of(

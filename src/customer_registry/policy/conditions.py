@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Collection
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
@@ -67,6 +68,8 @@ def in_states(states: Collection[State], today: dt.date | None = None) -> Column
     return or_(*parts) if len(parts) > 1 else parts[0]
 
 
+# Built once a day for each purpose: the table does not change while the process runs.
+@functools.lru_cache(maxsize=64)
 def disclosed_invoices(caller: Caller, today: dt.date) -> ColumnElement[bool]:
     """Invoiced orders (joined with their `Customer`) that `caller` may receive: per subject
     state, the invoice statuses its rule of `Operation.billing_disclose` allows."""
