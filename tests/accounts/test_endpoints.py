@@ -464,8 +464,14 @@ class TestThrottlingSlowsTheAttackerNotTheOwner:
         assert still_throttled.status_code == 429
 
     async def test_an_account_failing_from_many_addresses_is_not_locked(
-        self, app: Any, staff: Staff
+        self, app: Any, staff: Staff, monkeypatch: pytest.MonkeyPatch
     ) -> None:
+        waited: list[float] = []
+
+        async def sleep(seconds: float) -> None:  # the clock: the one outside boundary
+            waited.append(seconds)
+
+        monkeypatch.setattr("customer_registry.accounts.service.anyio.sleep", sleep)
         statuses = []
         for number in range(12):
             async with client_from(app, f"203.0.113.{number + 1}") as attacker:
@@ -478,6 +484,9 @@ class TestThrottlingSlowsTheAttackerNotTheOwner:
         # and the owner's right password (after a short delay) is accepted.
         assert statuses == [401] * 12
         assert owners.status_code == 200
+        # A cost, not a lock: from the tenth failure on, each attempt waits a step longer,
+        # the owner's too (12 failures: 0.75 s).
+        assert waited == [0.25, 0.5, 0.75]
 
     async def test_one_address_trying_many_accounts_is_throttled(
         self, app: Any, create_staff: CreateStaff

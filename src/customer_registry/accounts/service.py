@@ -157,8 +157,9 @@ class LoginService:
             await anyio.sleep(delay)
             now = utcnow()
             since = now - LOGIN_FAILURE_WINDOW
-        # One attempt at a time per account and address: concurrent ones cannot slip past.
-        await self.failures.lock(f"{account_key}:{address_key}")
+        # One attempt at a time per client address: concurrent ones, for one account or for
+        # many, cannot slip past either limit.
+        await self.failures.lock(address_key)
         retry_after = max(
             _retry_after(
                 await self.failures.for_account_from(account_key, address_key, since),

@@ -80,7 +80,7 @@ from customer_registry.models import (
 from customer_registry.orders.service import OrderServiceDep
 from customer_registry.partners.schemas import ApiKeyCreate, ApiKeyRotate, RecipientCreate
 from customer_registry.partners.service import DisclosureReportServiceDep, RecipientServiceDep
-from customer_registry.policy import RestrictedReadPurpose
+from customer_registry.policy import RestrictedReadPurpose, caller_of
 from customer_registry.restrictions.service import RestrictionServiceDep
 
 router = APIRouter()
@@ -486,7 +486,9 @@ async def request_page(
     item = await service.get(request_id, signed.actor)
     blockers = None
     if item.status in (RequestStatus.received, RequestStatus.verified):
-        blockers = await erasure_blockers(session, request.app.state.settings, request_id)
+        blockers = await erasure_blockers(
+            session, request.app.state.settings, request_id, signed.actor
+        )
     return render(
         request,
         "request.html",
@@ -669,7 +671,9 @@ async def exports_page(
 ) -> Response:
     """The mailing-label export, its filters, and how many each filter leaves out and why."""
     filters = _label_filters(type, language, postal_code_prefix)
-    left_out = await count_left_out(session, request.app.state.settings, filters)
+    left_out = await count_left_out(
+        session, request.app.state.settings, filters, caller_of(signed.actor)
+    )
     return render(
         request,
         "exports.html",

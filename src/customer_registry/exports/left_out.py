@@ -14,8 +14,8 @@ from customer_registry.customers.predicates import has_postal_address
 from customer_registry.exports.repository import LabelFilters
 from customer_registry.gdpr_requests.deadlines import today_in_finland
 from customer_registry.models import Customer
-from customer_registry.policy import State
-from customer_registry.policy.conditions import in_states
+from customer_registry.policy import Caller, Operation, State
+from customer_registry.policy.conditions import admitted_subjects, in_states
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class LeftOut:
 
 
 async def count_left_out(
-    session: AsyncSession, settings: Settings, filters: LabelFilters
+    session: AsyncSession, settings: Settings, filters: LabelFilters, caller: Caller
 ) -> LeftOut:
     """The label run's conditions, one by one, over the customers the filters select: the
     states the processing policy leaves out of a label run, the address, the objections."""
@@ -45,7 +45,12 @@ async def count_left_out(
         fails = and_(*passed, not_(condition)) if passed else not_(condition)
         columns.append(func.coalesce(func.sum(case((fails, 1), else_=0)), 0))
         passed.append(condition)
-    columns.append(func.coalesce(func.sum(case((and_(*passed), 1), else_=0)), 0))
+    # Those on the labels: whom the processing policy admits to a label run, as the export.
+    included = and_(
+        admitted_subjects(caller, Operation.labels_export, today, states.allows),
+        has_postal_address(),
+    )
+    columns.append(func.coalesce(func.sum(case((included, 1), else_=0)), 0))
     statement = select(*columns).select_from(Customer)
     conditions = filters.conditions()
     if conditions:
