@@ -15,7 +15,16 @@ from customer_registry.auth.tokens import TokenCodec
 from customer_registry.config import Environment, Settings
 from customer_registry.models import Role
 from tests.console.data import ConsoleData, csrf_of, seed, sign_in
-from tests.factories import PASSWORD, CreateStaff, Staff, audit_events, create_customer, execute_sql
+from tests.factories import (
+    PASSWORD,
+    CreateStaff,
+    Staff,
+    audit_events,
+    create_customer,
+    customer_body,
+    execute_sql,
+    submit,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -360,6 +369,41 @@ class TestRequests:
         assert '<html lang="en">' in letter.text
         assert "Office of the Data Protection Ombudsman" in letter.text
         assert "The identity could not be verified." in letter.text
+
+    async def test_a_letter_to_a_person_abroad_carries_the_country(
+        self, client: httpx.AsyncClient, officer: Staff
+    ) -> None:
+        abroad = await create_customer(
+            client,
+            officer.headers,
+            customer_body(
+                address={
+                    "street": "Storgatan 1",
+                    "postal_code": "11122",
+                    "city": "Stockholm",
+                    "country": "SE",
+                },
+                language="en",
+            ),
+        )
+        request = await submit(
+            client,
+            officer.headers,
+            type="access",
+            customer_id=abroad["id"],
+            channel="email",
+            language="en",
+        )
+        await signed_in(client, officer)
+        page = await client.get(f"/console/requests/{request['id']}")
+        refused = await client.post(
+            f"/console/requests/{request['id']}/refuse",
+            data={"csrf_token": csrf_of(page), "reasons": "The identity could not be verified."},
+        )
+        assert refused.status_code == 303
+        letter = await client.get(f"/console/requests/{request['id']}/letter")
+        # As a mailing label: the country line outside Finland.
+        assert "Storgatan 1<br>11122 Stockholm<br>SE<br></address>" in letter.text
 
     async def test_an_extension_is_allowed_once_and_the_refusal_is_the_services(
         self, client: httpx.AsyncClient, officer: Staff, data: ConsoleData

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -26,9 +25,9 @@ from customer_registry.console.sessions import (
 )
 from customer_registry.console.texts import translator
 from customer_registry.core.errors import Forbidden, RegistryError
+from customer_registry.gdpr_requests.deadlines import FINNISH_TIME
 
 PREFIX = "/console"
-FINNISH_TIME = ZoneInfo("Europe/Helsinki")
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "

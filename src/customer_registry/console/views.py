@@ -47,10 +47,11 @@ from customer_registry.console.texts import translator
 from customer_registry.core.database import SessionDep
 from customer_registry.core.errors import Gone, NotFound, UnprocessableEntity
 from customer_registry.customers.service import CustomerService, CustomerServiceDep
+from customer_registry.exports.labels import Label
 from customer_registry.exports.left_out import count_left_out
 from customer_registry.exports.repository import LabelFilters
 from customer_registry.exports.service import MEDIA_TYPES, LabelFormat, MailingLabelExportDep
-from customer_registry.gdpr_requests.deadlines import today_in_finland
+from customer_registry.gdpr_requests.deadlines import FINNISH_TIME, today_in_finland
 from customer_registry.gdpr_requests.preview import erasure_blockers
 from customer_registry.gdpr_requests.reports import stream_access_report
 from customer_registry.gdpr_requests.schemas import (
@@ -603,13 +604,20 @@ async def _postal_lines(
     except (Gone, NotFound):
         return None
     name = " ".join(part for part in (customer.first_name, customer.last_name) if part)
-    lines = [name] if name else []
-    if customer.organisation is not None:
-        lines.append(customer.organisation.name)
-    if customer.address is not None:
-        lines.append(customer.address.street)
-        lines.append(f"{customer.address.postal_code} {customer.address.city}")
-    return lines or None
+    organisation = customer.organisation.name if customer.organisation else None
+    if customer.address is None:
+        lines = [part for part in (name, organisation) if part]
+        return lines or None
+    address = customer.address
+    # As a mailing label prints it: the country too, outside Finland.
+    return Label(
+        name=name,
+        organisation=organisation,
+        street=address.street,
+        postal_code=address.postal_code,
+        city=address.city,
+        country=address.country,
+    ).lines()
 
 
 @router.get("/requests/{request_id}/access-report")
@@ -770,7 +778,8 @@ async def audit_page(
 def _day_start(day: dt.date | Literal[""], *, next_day: bool = False) -> dt.datetime | None:
     if not day:
         return None
-    start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+    # A day of the audit filter is a day in Finland, as every date of the register is.
+    start = dt.datetime.combine(day, dt.time(), tzinfo=FINNISH_TIME)
     return start + dt.timedelta(days=1) if next_day else start
 
 
