@@ -25,7 +25,7 @@ import hashlib
 import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
@@ -184,6 +184,13 @@ def per_principal(
 
 def _subject(principal: Principal) -> str:
     return f"{principal.kind.value}:{principal.id}"
+
+
+def principal_quota(
+    session: AsyncSession, name: str, principal: Principal, per_minute: int
+) -> AbstractAsyncContextManager[None]:
+    """`counted_unless_refused` for a principal, counted as `per_principal` counts it."""
+    return counted_unless_refused(session, name, _subject(principal), per_minute)
 
 
 def per_client_address(name: str, setting: str) -> Callable[..., Awaitable[None]]:

@@ -18,7 +18,7 @@ from customer_registry.audit.service import AuditLogServiceDep
 from customer_registry.audit.verifications import last_verification, record_verification
 from customer_registry.auth.dependencies import AnonymousActor
 from customer_registry.auth.principal import ApiKeyScope, Permission
-from customer_registry.auth.rate_limit import enforce, per_client_address
+from customer_registry.auth.rate_limit import per_client_address, principal_quota
 from customer_registry.consents.schemas import ConsentEventCreate
 from customer_registry.consents.service import ConsentServiceDep
 from customer_registry.console import letters
@@ -630,12 +630,13 @@ async def access_report(
 ) -> Response:
     """The access report of a verified access request (HTML), as the API gives it."""
     settings = request.app.state.settings
-    await enforce(
-        session, "exports", f"user:{signed.principal.id}", settings.rate_limit_exports_per_minute
-    )
-    customer, language = await service.person_for_report(
-        request_id, RequestType.access, signed.actor
-    )
+    # The API's export quota, given back when the request is refused.
+    async with principal_quota(
+        session, "exports", signed.principal, settings.rate_limit_exports_per_minute
+    ):
+        customer, language = await service.person_for_report(
+            request_id, RequestType.access, signed.actor
+        )
     return StreamingResponse(
         stream_access_report(
             request.app.state.session_factory, settings, customer.id, language, "html"
@@ -654,10 +655,10 @@ async def portability_archive(
 ) -> Response:
     """The portability archive of a verified portability request."""
     settings = request.app.state.settings
-    await enforce(
-        session, "exports", f"user:{signed.principal.id}", settings.rate_limit_exports_per_minute
-    )
-    archive = await service.portability_archive(request_id, signed.actor)
+    async with principal_quota(
+        session, "exports", signed.principal, settings.rate_limit_exports_per_minute
+    ):
+        archive = await service.portability_archive(request_id, signed.actor)
     return Response(
         archive,
         media_type="application/zip",
@@ -718,10 +719,10 @@ async def mailing_labels(
 ) -> Response:
     """The labels, streamed and audited person by person as the API's export is."""
     settings = request.app.state.settings
-    await enforce(
-        session, "exports", f"user:{signed.principal.id}", settings.rate_limit_exports_per_minute
-    )
-    filters = _label_filters(type, language, postal_code_prefix)
+    async with principal_quota(
+        session, "exports", signed.principal, settings.rate_limit_exports_per_minute
+    ):
+        filters = _label_filters(type, language, postal_code_prefix)
     return StreamingResponse(
         export.stream(format, filters, signed.actor),
         media_type=MEDIA_TYPES[format],
