@@ -5,11 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
-from fastapi.dependencies.utils import request_params_to_args
-from fastapi.routing import APIRoute
-from pydantic import TypeAdapter
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Query, Response, status
 from starlette.convertors import Convertor, register_url_convertor
 
 from customer_registry.auth.dependencies import (
@@ -17,14 +13,8 @@ from customer_registry.auth.dependencies import (
     CustomersLookup,
     CustomersReaderCheckingLogoutInQuery,
     CustomersWriter,
-    api_key_scheme,
-    bearer_scheme,
-    caller_actor,
-    staff_actor,
 )
-from customer_registry.auth.principal import Actor, Permission
 from customer_registry.core.concurrency import IfMatch, etag, expected_version, if_match_required
-from customer_registry.core.database import request_session
 from customer_registry.core.errors import (
     Conflict,
     Forbidden,
@@ -36,14 +26,7 @@ from customer_registry.core.errors import (
     error_responses,
 )
 from customer_registry.core.pagination import CursorQuery, InvalidCursor, LimitQuery, Page
-from customer_registry.core.routing import (
-    Declined,
-    RequestParameters,
-    documented_router,
-    json_body,
-    model_response,
-    served_by,
-)
+from customer_registry.core.routing import documented_router
 from customer_registry.customers.schemas import (
     CustomerCreate,
     CustomerLinkCreate,
@@ -56,13 +39,10 @@ from customer_registry.customers.service import (
     CUSTOMER_ENTITY,
     CustomerServiceDep,
     fields_with_data,
-    get_customer_service,
 )
 from customer_registry.idempotency.service import (
     IDEMPOTENCY_ERRORS,
     IdempotencyDep,
-    get_idempotency,
-    is_valid_key,
 )
 from customer_registry.models import CustomerType
 from customer_registry.partners.exceptions import API_KEY_ERRORS, PurposeRequired
@@ -195,93 +175,6 @@ async def read_customer(
     return customer
 
 
-_CUSTOMER_ID = TypeAdapter(uuid.UUID)
-_PURPOSE = TypeAdapter(RestrictedReadPurpose)
-
-
-async def _customers_reader_checking_logout(request: Request, session: AsyncSession) -> Actor:
-    """`CustomersReaderCheckingLogoutInQuery` resolved by hand: a staff caller who may read
-    customers, whose token's logout the route checks in its first statement."""
-    return await staff_actor(
-        request,
-        session,
-        await bearer_scheme(request),
-        Permission.customers_read,
-        route_checks_revocation=True,
-    )
-
-
-async def serve_read_customer(request: Request) -> Response:
-    """`read_customer` for every request: the read the web shop and staff make most.
-
-    Its dependencies resolved by hand, in FastAPI's order: the session, the caller (401,
-    403), then the parameters (422).
-    """
-    async with request_session(request) as session:
-        actor = await _customers_reader_checking_logout(request, session)
-        parameters = RequestParameters(request)
-        customer_id = parameters.path("customer_id", _CUSTOMER_ID)
-        purpose = parameters.query("purpose", _PURPOSE)
-        parameters.check()
-        assert customer_id is not None
-        headers = Response()
-        service = await get_customer_service(request, session)
-        customer = await read_customer(customer_id, headers, service, actor, purpose)
-    return model_response(customer, headers)
-
-
-async def serve_list_customers(request: Request) -> Response:
-    """`list_customers` for every request whose query parameters are valid: the searches of
-    staff.
-
-    The parameters are read as FastAPI reads the endpoint's, and any invalid one leaves the
-    request to FastAPI's own handling (`Declined`), which answers it after the caller's
-    checks, as usual. Otherwise its dependencies resolved by hand, in FastAPI's order: the
-    session, then the caller (401, 403).
-    """
-    route: APIRoute = request.scope["route"]
-    parameters, errors = request_params_to_args(route.dependant.query_params, request.query_params)
-    if errors:
-        raise Declined
-    async with request_session(request) as session:
-        actor = await _customers_reader_checking_logout(request, session)
-        service = await get_customer_service(request, session)
-        page = await list_customers(service, actor, **parameters)
-    return model_response(page, Response())
-
-
-async def serve_create_customer(request: Request) -> Response:
-    """`create_customer` for every request with a JSON body that validates: the creations
-    of the web shop and of staff.
-
-    Its dependencies resolved by hand, in FastAPI's order: the session, the caller (401,
-    403), the Idempotency-Key. A body or a key that FastAPI would refuse (422) is left to
-    FastAPI's own handling of the endpoint (`Declined`), which answers it as usual.
-    """
-    key = request.headers.get("idempotency-key")
-    if key is not None and not is_valid_key(key):
-        raise Declined
-    data = await json_body(request, CustomerCreate)
-    async with request_session(request) as session:
-        service = await get_customer_service(request, session)
-        actor = await caller_actor(
-            request,
-            session,
-            await bearer_scheme(request),
-            await api_key_scheme(request),
-            Permission.customers_write,
-            # The creation checks a token's logout in its own statement; a replay of an
-            # idempotency key (an audited read) needs it checked first.
-            route_checks_revocation=key is None,
-        )
-        idempotency = await get_idempotency(request, session, key)
-        headers = Response()
-        answer = await create_customer(data, headers, service, actor, idempotency)
-    if isinstance(answer, Response):
-        return answer
-    return model_response(answer, headers, status.HTTP_201_CREATED)
-
-
 def add_routes_matched_first(application: APIRouter) -> None:
     """Register the creation, the list and the read of customers on the application's own
     router.
@@ -308,7 +201,6 @@ def add_routes_matched_first(application: APIRouter) -> None:
             ),
         },
         tags=list(router.tags),
-        route_class_override=served_by(serve_create_customer),
     )
     application.add_api_route(
         router.prefix,
@@ -317,7 +209,6 @@ def add_routes_matched_first(application: APIRouter) -> None:
         response_model=Page[CustomerRead],
         responses=error_responses(Unauthorized, Forbidden, UnprocessableEntity, InvalidCursor),
         tags=list(router.tags),
-        route_class_override=served_by(serve_list_customers),
     )
     application.add_api_route(
         f"{router.prefix}/{CUSTOMER_ID}",
@@ -335,7 +226,6 @@ def add_routes_matched_first(application: APIRouter) -> None:
             ),
         },
         tags=list(router.tags),
-        route_class_override=served_by(serve_read_customer),
     )
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
@@ -156,12 +155,6 @@ class Idempotency:
 # An Idempotency-Key is 1 to 255 visible ASCII characters.
 KEY_MAX_LENGTH = 255
 _KEY_CHARACTERS = r"[\x21-\x7e]"
-_KEY = re.compile(f"{_KEY_CHARACTERS}+")
-
-
-def is_valid_key(value: str) -> bool:
-    """Whether `get_idempotency` admits `value` as the header (otherwise its 422)."""
-    return len(value) <= KEY_MAX_LENGTH and _KEY.fullmatch(value) is not None
 
 
 async def get_idempotency(
