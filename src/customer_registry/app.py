@@ -38,7 +38,6 @@ from customer_registry.core.middleware import (
     RequestIdMiddleware,
     RequestLogMiddleware,
 )
-from customer_registry.customers.router import add_routes_matched_first
 from customer_registry.customers.router import router as customers_router
 from customer_registry.exports.router import router as exports_router
 from customer_registry.gdpr_requests.router import router as gdpr_requests_router
@@ -187,10 +186,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ErrorBoundaryMiddleware)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(RequestLogMiddleware)
-    # A request is matched against the routes one by one, in this order: the read of a
-    # customer, then the busiest routers (the web shop's, staff's and the finance partner's
-    # everyday calls).
-    add_routes_matched_first(app.router)
+    # A request is matched against the routes one by one, in this order: the busiest
+    # routers first (the web shop's, staff's and the finance partner's everyday calls).
     for router in (
         customers_router,
         orders_router,

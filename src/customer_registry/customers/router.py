@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 from starlette.convertors import Convertor, register_url_convertor
 
 from customer_registry.auth.dependencies import (
@@ -73,6 +73,22 @@ CUSTOMER_ID = "{customer_id:not_lookup}"
 _ETAG_HEADER = {"ETag": {"description": "The customer's version.", "schema": {"type": "string"}}}
 
 
+@router.post(
+    "",
+    response_model=CustomerRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        201: {"headers": _ETAG_HEADER},
+        **error_responses(
+            Unauthorized,
+            Forbidden,
+            *API_KEY_ERRORS,
+            *IDEMPOTENCY_ERRORS,
+            Conflict,
+            UnprocessableEntity,
+        ),
+    },
+)
 async def create_customer(
     data: CustomerCreate,
     response: Response,
@@ -125,6 +141,11 @@ async def lookup_customer(
     return customer
 
 
+@router.get(
+    "",
+    response_model=Page[CustomerRead],
+    responses=error_responses(Unauthorized, Forbidden, UnprocessableEntity, InvalidCursor),
+)
 async def list_customers(
     service: CustomerServiceDep,
     actor: CustomersReaderCheckingLogoutInQuery,
@@ -155,6 +176,20 @@ async def list_customers(
     )
 
 
+@router.get(
+    f"/{CUSTOMER_ID}",
+    response_model=CustomerRead,
+    responses={
+        200: {"headers": _ETAG_HEADER},
+        **error_responses(
+            Unauthorized,
+            Forbidden,
+            NotFound,
+            UnprocessableEntity,
+            *refusals(Operation.customer_read),
+        ),
+    },
+)
 async def read_customer(
     customer_id: uuid.UUID,
     response: Response,
@@ -173,60 +208,6 @@ async def read_customer(
     customer = await service.get(customer_id, actor, purpose)
     response.headers["ETag"] = etag(customer.version)
     return customer
-
-
-def add_routes_matched_first(application: APIRouter) -> None:
-    """Register the creation, the list and the read of customers on the application's own
-    router.
-
-    Called before any router is included, they are the first routes tried, and each is
-    matched in one step: a route of an included router is matched twice, once to pick the
-    router and once within it. They are documented with the other customer routes.
-    """
-    application.add_api_route(
-        router.prefix,
-        create_customer,
-        methods=["POST"],
-        response_model=CustomerRead,
-        status_code=status.HTTP_201_CREATED,
-        responses={
-            201: {"headers": _ETAG_HEADER},
-            **error_responses(
-                Unauthorized,
-                Forbidden,
-                *API_KEY_ERRORS,
-                *IDEMPOTENCY_ERRORS,
-                Conflict,
-                UnprocessableEntity,
-            ),
-        },
-        tags=list(router.tags),
-    )
-    application.add_api_route(
-        router.prefix,
-        list_customers,
-        methods=["GET"],
-        response_model=Page[CustomerRead],
-        responses=error_responses(Unauthorized, Forbidden, UnprocessableEntity, InvalidCursor),
-        tags=list(router.tags),
-    )
-    application.add_api_route(
-        f"{router.prefix}/{CUSTOMER_ID}",
-        read_customer,
-        methods=["GET"],
-        response_model=CustomerRead,
-        responses={
-            200: {"headers": _ETAG_HEADER},
-            **error_responses(
-                Unauthorized,
-                Forbidden,
-                NotFound,
-                UnprocessableEntity,
-                *refusals(Operation.customer_read),
-            ),
-        },
-        tags=list(router.tags),
-    )
 
 
 @router.patch(
