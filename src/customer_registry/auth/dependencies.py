@@ -50,14 +50,11 @@ api_key_scheme = APIKeyHeader(
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
-async def _principal_from_token(
-    request: Request, session: AsyncSession, token: str, *, check_revocation: bool = True
-) -> Principal:
+async def _principal_from_token(request: Request, session: AsyncSession, token: str) -> Principal:
     """The staff user a bearer token belongs to; 401 for anything that is not usable.
 
     Whether the token was logged out is asked on every request, never remembered, so that
-    a logout takes effect at once: here, or (`check_revocation=False`) by the route in its
-    own first query, which the actor then records as still to do.
+    a logout takes effect at once.
     """
     tokens: VerifiedTokens = request.app.state.verified_tokens
     try:
@@ -65,10 +62,7 @@ async def _principal_from_token(
         user_id = uuid.UUID(claims.subject)
     except (InvalidToken, ValueError) as error:
         raise Unauthorized(INVALID_CREDENTIALS) from error
-    if check_revocation:
-        await ensure_not_revoked(session, claims.token_id)
-    else:
-        request.state.unchecked_token_id = claims.token_id
+    await ensure_not_revoked(session, claims.token_id)
     accounts: AccountStates = request.app.state.account_states
     known, principal = accounts.get(user_id)
     if not known:
@@ -157,15 +151,12 @@ async def _principal(
     token: str | None,
     api_key: str | None,
     *,
-    check_revocation: bool = True,
     purpose_bound: bool = True,
 ) -> Principal:
     if token is not None and api_key is not None:
         raise Unauthorized("Send either a bearer token or an API key, not both.")
     if token is not None:
-        return await _principal_from_token(
-            request, session, token, check_revocation=check_revocation
-        )
+        return await _principal_from_token(request, session, token)
     if api_key is not None:
         return await _principal_from_api_key(request, session, api_key, purpose_bound=purpose_bound)
     raise Unauthorized(INVALID_CREDENTIALS)
@@ -177,17 +168,9 @@ async def caller_actor(
     token: str | None,
     api_key: str | None,
     permission: Permission,
-    *,
-    route_checks_revocation: bool = False,
 ) -> Actor:
-    """The caller, staff or machine client, if it holds `permission`, as an Actor.
-
-    With `route_checks_revocation`, the route checks a token's logout itself, in its first
-    statement (`customer_registry.auth.revocation`).
-    """
-    principal = await _principal(
-        request, session, token, api_key, check_revocation=not route_checks_revocation
-    )
+    """The caller, staff or machine client, if it holds `permission`, as an Actor."""
+    principal = await _principal(request, session, token, api_key)
     return _checked(request, principal, permission)
 
 
@@ -216,7 +199,6 @@ def actor_of(request: Request, principal: Principal | None) -> Actor:
         principal=principal,
         request_id=getattr(request.state, "request_id", None),
         client_address=client_address(request),
-        unchecked_token_id=getattr(request.state, "unchecked_token_id", None),
     )
 
 
@@ -231,25 +213,15 @@ async def staff_actor(
     session: AsyncSession,
     token: str | None,
     permission: Permission,
-    *,
-    route_checks_revocation: bool = False,
 ) -> Actor:
-    """The staff user of a bearer token, if it holds `permission`, as an Actor.
-
-    With `route_checks_revocation`, the route checks the token's logout itself, in its
-    first query (`customer_registry.auth.revocation`).
-    """
+    """The staff user of a bearer token, if it holds `permission`, as an Actor."""
     if token is None:
         raise Unauthorized(INVALID_CREDENTIALS)
-    principal = await _principal_from_token(
-        request, session, token, check_revocation=not route_checks_revocation
-    )
+    principal = await _principal_from_token(request, session, token)
     return _checked(request, principal, permission)
 
 
-def require(
-    permission: Permission, *, route_checks_revocation: bool = False
-) -> Callable[..., Awaitable[Actor]]:
+def require(permission: Permission) -> Callable[..., Awaitable[Actor]]:
     """A dependency that admits callers holding `permission` and returns them as an Actor.
 
     Permissions no API key can hold are checked on staff credentials only (`staff_actor`).
@@ -270,13 +242,9 @@ def require(
         session: SessionDep,
         token: Annotated[str | None, Depends(bearer_scheme)],
     ) -> Actor:
-        return await staff_actor(
-            request, session, token, permission, route_checks_revocation=route_checks_revocation
-        )
+        return await staff_actor(request, session, token, permission)
 
     if permission in API_KEY_PERMISSIONS:
-        if route_checks_revocation:
-            raise ValueError("only staff-only permissions leave the logout check to the route")
         return staff_or_api_key
     return staff_only
 
@@ -313,11 +281,6 @@ AuthenticatedActor = Annotated[Actor, Depends(get_authenticated_actor)]
 RecipientActor = Annotated[Actor, Depends(get_recipient_actor)]
 AnonymousActor = Annotated[Actor, Depends(get_anonymous_actor)]
 CustomersReader = Annotated[Actor, Depends(require(Permission.customers_read))]
-# As CustomersReader, for reads of customers (one, or a page) whose first query also answers
-# whether the token was logged out: the dependency leaves that check to the route.
-CustomersReaderCheckingLogoutInQuery = Annotated[
-    Actor, Depends(require(Permission.customers_read, route_checks_revocation=True))
-]
 CustomersWriter = Annotated[Actor, Depends(require(Permission.customers_write))]
 CustomersLookup = Annotated[Actor, Depends(require(Permission.customers_lookup))]
 OrdersReader = Annotated[Actor, Depends(require(Permission.orders_read))]

@@ -113,9 +113,6 @@ class Actor:
     principal: Principal | None
     request_id: str | None
     client_address: str | None
-    # A bearer token whose logout the route itself still has to check (see
-    # `customer_registry.auth.revocation`); None once checked, and for every other caller.
-    unchecked_token_id: str | None = None
 
     @property
     def actor_type(self) -> ActorType:

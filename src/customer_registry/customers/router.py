@@ -10,7 +10,7 @@ from fastapi import Query, Response, status
 from customer_registry.auth.dependencies import (
     CustomerLinksManager,
     CustomersLookup,
-    CustomersReaderCheckingLogoutInQuery,
+    CustomersReader,
     CustomersWriter,
 )
 from customer_registry.core.concurrency import IfMatch, etag, expected_version, if_match_required
@@ -132,7 +132,7 @@ async def lookup_customer(
 )
 async def list_customers(
     service: CustomerServiceDep,
-    actor: CustomersReaderCheckingLogoutInQuery,
+    actor: CustomersReader,
     q: Annotated[
         str | None,
         Query(
@@ -178,7 +178,7 @@ async def read_customer(
     customer_id: uuid.UUID,
     response: Response,
     service: CustomerServiceDep,
-    actor: CustomersReaderCheckingLogoutInQuery,
+    actor: CustomersReader,
     purpose: Annotated[
         RestrictedReadPurpose | None,
         Query(description="Why a restricted customer is read (privacy officer, admin)."),

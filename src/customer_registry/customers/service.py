@@ -9,19 +9,13 @@ from typing import Annotated, Any, TypeVar
 
 import asyncpg
 from fastapi import Depends, Request
-from sqlalchemy import ColumnElement, Row, String, bindparam
+from sqlalchemy import ColumnElement, Row, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.audit.repository import AUDIT_TABLE, EVENT_COLUMNS, AuditRepository
 from customer_registry.audit.service import AuditTrail
 from customer_registry.auth.principal import Actor
-from customer_registry.auth.revocation import (
-    INVALID_CREDENTIALS,
-    confirm_not_revoked,
-    ensure_not_revoked,
-    token_revoked,
-)
 from customer_registry.consents.service import ConsentStates
 from customer_registry.core.database import (
     SessionDep,
@@ -32,7 +26,6 @@ from customer_registry.core.errors import (
     Conflict,
     NotFound,
     PreconditionFailed,
-    Unauthorized,
     UnprocessableEntity,
 )
 from customer_registry.core.ids import uuid7
@@ -85,36 +78,27 @@ EMAIL_TAKEN = "Another customer has this e-mail address."
 NO_SUCH_CUSTOMER = "No such customer."
 
 
-def _columns_besides_the_table(*, check_token: bool) -> list[ColumnElement[Any]]:
-    """What a read of customers takes besides their own columns: the consent decisions and,
-    when the route took the check over, whether the caller's token was logged out."""
-    columns: list[ColumnElement[Any]] = [*ConsentStates.summary_columns()]
-    if check_token:
-        token_id = bindparam("token_id", type_=String)
-        columns.append(token_revoked(token_id).label("token_revoked"))
-    return columns
+def _columns_besides_the_table() -> list[ColumnElement[Any]]:
+    """What a read of customers takes besides their own columns: the consent decisions."""
+    return [*ConsentStates.summary_columns()]
 
 
 @functools.cache
-def _read_query(*, check_token: bool) -> DriverStatement:
+def _read_query() -> DriverStatement:
     """The read of one customer, built once."""
-    return DriverStatement(one_statement(_columns_besides_the_table(check_token=check_token)))
+    return DriverStatement(one_statement(_columns_besides_the_table()))
 
 
 @functools.cache
-def _page_query(filters: frozenset[str], *, check_token: bool) -> DriverStatement:
+def _page_query(filters: frozenset[str]) -> DriverStatement:
     """A page of customers with the conditions named, built once for each combination."""
-    return DriverStatement(
-        page_statement(_columns_besides_the_table(check_token=check_token), sorted(filters))
-    )
+    return DriverStatement(page_statement(_columns_besides_the_table(), sorted(filters)))
 
 
 @functools.cache
 def _insert_query(keys: tuple[str, ...]) -> DriverStatement:
-    """A creation with its audit event, in one statement (PostgreSQL), built once: written
-    when the token named by `token_id` (none for callers without one) was not logged out."""
-    not_logged_out = ~token_revoked(bindparam("token_id", type_=String))
-    return DriverStatement(insert_with_event(keys, not_logged_out, AUDIT_TABLE, EVENT_COLUMNS))
+    """A creation with its audit event, in one statement (PostgreSQL), built once."""
+    return DriverStatement(insert_with_event(keys, true(), AUDIT_TABLE, EVENT_COLUMNS))
 
 
 def fields_with_data(customer: CustomerRead) -> list[str]:
@@ -166,12 +150,8 @@ class CustomerService:
         if not actor.is_api_key:
             await commit_each_statement(self.session)
         if statement_connection(self.session) is not None:
-            customer, actor = await self._insert_in_one_statement(values, fields, actor)
+            customer = await self._insert_in_one_statement(values, fields, actor)
         else:
-            token_id = actor.unchecked_token_id
-            if token_id is not None:
-                await ensure_not_revoked(self.session, token_id)
-                actor = confirm_not_revoked(actor, revoked=False)
             try:
                 # The e-mail's uniqueness is the table's to enforce, in the same statement.
                 # No savepoint: a conflict ends the request, and its transaction with it.
@@ -197,9 +177,8 @@ class CustomerService:
 
     async def _insert_in_one_statement(
         self, values: dict[str, Any], fields: list[str], actor: Actor
-    ) -> tuple[DriverRow | Row[Any], Actor]:
-        """The customer and its audit event, written together by one statement; with the
-        caller's token, only when it was not logged out (checked in the same statement)."""
+    ) -> DriverRow | Row[Any]:
+        """The customer and its audit event, written together by one statement."""
         now = utcnow()
         # Every column the table's own defaults would fill in, given here.
         values = {
@@ -209,11 +188,8 @@ class CustomerService:
             "created_at": now,
             "updated_at": now,
         }
-        token_id = actor.unchecked_token_id
-        # The event is written only with the customer: when the token was not logged out.
-        checked = confirm_not_revoked(actor, revoked=False) if token_id is not None else actor
         event = AuditTrail.event(
-            checked,
+            actor,
             AuditAction.create,
             CUSTOMER_ENTITY,
             values["id"],
@@ -223,16 +199,14 @@ class CustomerService:
         parameters = {
             **values,
             **{f"event_{name}": value for name, value in event.items()},
-            "token_id": token_id,
         }
         try:
             row = await _insert_query(tuple(values)).fetch_one(self.session, parameters)
         except asyncpg.IntegrityConstraintViolationError as error:  # as in a transaction
             raise Conflict(EMAIL_TAKEN) from error
-        if row is None:  # the token was logged out
-            raise Unauthorized(INVALID_CREDENTIALS)
+        assert row is not None  # an INSERT ... RETURNING without a condition
         AuditRepository.written(1)
-        return row, checked
+        return row
 
     async def get(
         self,
@@ -242,15 +216,7 @@ class CustomerService:
     ) -> CustomerRead:
         # The read and its audit row: two statements, each committed on its own.
         await commit_each_statement(self.session)
-        token_id = actor.unchecked_token_id
-        row = await self.customers.read_one(
-            _read_query(check_token=token_id is not None),
-            {"customer_id": customer_id, "token_id": token_id},
-        )
-        if token_id is not None:
-            if row is None:
-                await ensure_not_revoked(self.session, token_id)
-            actor = confirm_not_revoked(actor, row is not None and row.token_revoked)
+        row = await self.customers.read_one(_read_query(), {"customer_id": customer_id})
         if row is None:
             raise NotFound(NO_SUCH_CUSTOMER)
         stored = self._present(row)
@@ -305,15 +271,9 @@ class CustomerService:
             after=decode_uuid_cursor(cursor) if cursor else None,
             linked_to=linked_to,
         )
-        token_id = actor.unchecked_token_id
         rows = await self.customers.page(
-            _page_query(frozenset(parameters), check_token=token_id is not None),
-            {**parameters, "limit": limit + 1, "token_id": token_id},
+            _page_query(frozenset(parameters)), {**parameters, "limit": limit + 1}
         )
-        if token_id is not None:
-            if not rows:
-                await ensure_not_revoked(self.session, token_id)
-            actor = confirm_not_revoked(actor, bool(rows) and rows[0].token_revoked)
         # Each customer with its consent decisions, from the same query.
         items = [
             CustomerRead.from_model(row, self.consents.summary_of(row)) for row in rows[:limit]
