@@ -92,39 +92,6 @@ def page_statement(columns: Sequence[ColumnElement[Any]], filters: Iterable[str]
     )
 
 
-def insert_with_event(
-    keys: Sequence[str],
-    condition: ColumnElement[bool],
-    events: Table,
-    event_keys: Sequence[str],
-) -> Select[Any]:
-    """PostgreSQL: a new customer and a row of `events`, in one statement, so that both are
-    written or neither without a transaction around them (a data-modifying CTE).
-
-    The customer's columns are `keys`, each the value of the parameter of its name, and it
-    is written only when `condition` holds; the event's columns are `event_keys`, each the
-    parameter `event_` + its name, and it is written with the customer. The statement
-    returns the customer as stored, or no row when `condition` did not hold. A taken e-mail
-    fails the whole statement.
-    """
-    values = select(*(bindparam(key, type_=_CUSTOMERS.c[key].type) for key in keys)).where(
-        condition
-    )
-    created = (
-        insert(_CUSTOMERS)
-        .from_select(list(keys), values, include_defaults=False)
-        .returning(*_CUSTOMERS.columns)
-        .cte("created")
-    )
-    event = select(
-        *(bindparam(f"event_{key}", type_=events.c[key].type) for key in event_keys)
-    ).select_from(created)
-    recorded = (
-        insert(events).from_select(list(event_keys), event, include_defaults=False).cte("recorded")
-    )
-    return select(created).add_cte(recorded)
-
-
 def page_parameters(
     *,
     search: str | None,

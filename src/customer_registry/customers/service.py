@@ -7,20 +7,17 @@ import uuid
 from collections.abc import Sequence
 from typing import Annotated, Any, TypeVar
 
-import asyncpg
 from fastapi import Depends, Request
-from sqlalchemy import ColumnElement, Row, true
+from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from customer_registry.audit.repository import AUDIT_TABLE, EVENT_COLUMNS, AuditRepository
 from customer_registry.audit.service import AuditTrail
 from customer_registry.auth.principal import Actor
 from customer_registry.consents.service import ConsentStates
 from customer_registry.core.database import (
     SessionDep,
     commit_each_statement,
-    statement_connection,
 )
 from customer_registry.core.errors import (
     Conflict,
@@ -28,12 +25,10 @@ from customer_registry.core.errors import (
     PreconditionFailed,
     UnprocessableEntity,
 )
-from customer_registry.core.ids import uuid7
 from customer_registry.core.pagination import Page, decode_uuid_cursor, encode_cursor
-from customer_registry.core.prepared import DriverRow, DriverStatement
+from customer_registry.core.prepared import DriverStatement
 from customer_registry.customers.repository import (
     CustomerRepository,
-    insert_with_event,
     one_statement,
     page_parameters,
     page_statement,
@@ -95,12 +90,6 @@ def _page_query(filters: frozenset[str]) -> DriverStatement:
     return DriverStatement(page_statement(_columns_besides_the_table(), sorted(filters)))
 
 
-@functools.cache
-def _insert_query(keys: tuple[str, ...]) -> DriverStatement:
-    """A creation with its audit event, in one statement (PostgreSQL), built once."""
-    return DriverStatement(insert_with_event(keys, true(), AUDIT_TABLE, EVENT_COLUMNS))
-
-
 def fields_with_data(customer: CustomerRead) -> list[str]:
     """The personal fields a response discloses: those that hold a value."""
     return [name for name in (*CUSTOMER_FIELDS, "consents") if getattr(customer, name) is not None]
@@ -144,28 +133,22 @@ class CustomerService:
             values.update(columns_for(name, getattr(data, name)))
         values["relationship_started_on"] = data.relationship_started_on or utcnow().date()
         fields = [name for name in CUSTOMER_FIELDS if getattr(data, name) is not None]
-        # A request that has begun no transaction (no idempotency key claimed) writes the
-        # customer and its audit event in one statement, on PostgreSQL. A recipient's
-        # creation is also a disclosure, recorded in the same transaction.
-        if not actor.is_api_key:
-            await commit_each_statement(self.session)
-        if statement_connection(self.session) is not None:
-            customer = await self._insert_in_one_statement(values, fields, actor)
-        else:
-            try:
-                # The e-mail's uniqueness is the table's to enforce, in the same statement.
-                # No savepoint: a conflict ends the request, and its transaction with it.
-                customer = await self.customers.insert(values)
-            except IntegrityError as error:
-                raise Conflict(EMAIL_TAKEN) from error
-            await self.audit.record(
-                actor,
-                AuditAction.create,
-                CUSTOMER_ENTITY,
-                customer.id,
-                customer_id=customer.id,
-                fields=fields,
-            )
+        # The customer, its audit event and (for a recipient) the disclosure: one
+        # transaction, the request's.
+        try:
+            # The e-mail's uniqueness is the table's to enforce, in the same statement.
+            # No savepoint: a conflict ends the request, and its transaction with it.
+            customer = await self.customers.insert(values)
+        except IntegrityError as error:
+            raise Conflict(EMAIL_TAKEN) from error
+        await self.audit.record(
+            actor,
+            AuditAction.create,
+            CUSTOMER_ENTITY,
+            customer.id,
+            customer_id=customer.id,
+            fields=fields,
+        )
         recipient = linked_recipient(actor)
         if recipient is not None:
             # The web shop acts on the customers it created from now on.
@@ -174,39 +157,6 @@ class CustomerService:
         created = shaped(CustomerRead.from_model(customer, self.consents.default_summary()), actor)
         await self._record_disclosure(actor, created)
         return created
-
-    async def _insert_in_one_statement(
-        self, values: dict[str, Any], fields: list[str], actor: Actor
-    ) -> DriverRow | Row[Any]:
-        """The customer and its audit event, written together by one statement."""
-        now = utcnow()
-        # Every column the table's own defaults would fill in, given here.
-        values = {
-            **values,
-            "id": uuid7(),
-            "version": 1,
-            "created_at": now,
-            "updated_at": now,
-        }
-        event = AuditTrail.event(
-            actor,
-            AuditAction.create,
-            CUSTOMER_ENTITY,
-            values["id"],
-            customer_id=values["id"],
-            fields=fields,
-        )
-        parameters = {
-            **values,
-            **{f"event_{name}": value for name, value in event.items()},
-        }
-        try:
-            row = await _insert_query(tuple(values)).fetch_one(self.session, parameters)
-        except asyncpg.IntegrityConstraintViolationError as error:  # as in a transaction
-            raise Conflict(EMAIL_TAKEN) from error
-        assert row is not None  # an INSERT ... RETURNING without a condition
-        AuditRepository.written(1)
-        return row
 
     async def get(
         self,
