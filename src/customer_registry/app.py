@@ -27,7 +27,11 @@ from customer_registry.auth.tokens import TokenCodec
 from customer_registry.config import Settings, get_settings
 from customer_registry.consents.router import router as consents_router
 from customer_registry.console import mount_console
-from customer_registry.core.database import create_engine, create_session_factory
+from customer_registry.core.database import (
+    create_engine,
+    create_read_session_factory,
+    create_session_factory,
+)
 from customer_registry.core.errors import Problem, install_error_handlers
 from customer_registry.core.logs import log_event
 from customer_registry.core.metrics import instrument_pool, mark_process_dead
@@ -163,6 +167,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory
+    app.state.read_session_factory = create_read_session_factory(engine)
     app.state.token_codec = TokenCodec(
         secret=settings.signing_secret(),
         issuer=settings.token_issuer,

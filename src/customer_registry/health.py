@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
-import asyncpg
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -13,9 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
-from sqlalchemy.util import greenlet_spawn
 
-from customer_registry.core.database import kept_connections
+from customer_registry.config import Settings
 from customer_registry.core.routing import documented_router
 from customer_registry.migrations_runner import head_revision
 
@@ -55,7 +52,8 @@ async def readyz(request: Request) -> Health | JSONResponse:
     except _NotMigrated:
         return _unavailable(NOT_MIGRATED)
     except Exception:  # any database failure, or the deadline, means "not ready"
-        return _unavailable(POOL_EXHAUSTED if pool_exhausted(engine) else UNREACHABLE)
+        exhausted = pool_exhausted(engine, request.app.state.settings)
+        return _unavailable(POOL_EXHAUSTED if exhausted else UNREACHABLE)
     if revision != head_revision():
         return _unavailable(NOT_MIGRATED)
     return Health(status="ok")
@@ -66,24 +64,7 @@ def _unavailable(detail: str) -> JSONResponse:
 
 
 async def _revision(engine: AsyncEngine) -> str | None:
-    """The schema's revision, read on a kept statement connection if there is one (as the
-    next request would use), else on one from the pool."""
-    kept = kept_connections(engine) if engine.dialect.name == "postgresql" else None
-    pooled = await kept.take() if kept is not None else None
-    if kept is not None and pooled is not None:
-        driver: Any = pooled.driver_connection
-        try:
-            value = await driver.fetchval(_REVISION)
-        except asyncpg.UndefinedTableError as error:
-            if not kept.keep(pooled):
-                await greenlet_spawn(pooled.close)
-            raise _NotMigrated from error
-        except BaseException as error:  # lost, or cancelled at the deadline: state unknown
-            await asyncio.shield(greenlet_spawn(pooled.invalidate, error))
-            raise
-        if not kept.keep(pooled):
-            await greenlet_spawn(pooled.close)
-        return str(value) if value is not None else None
+    """The schema's revision, read on a connection from the pool (as a request gets one)."""
     async with engine.connect() as connection:
         try:
             value = await connection.scalar(text(_REVISION))
@@ -101,13 +82,10 @@ def _is_missing_table(error: DBAPIError) -> bool:
     )
 
 
-def pool_exhausted(engine: AsyncEngine) -> bool:
-    """Every connection the pool may open is in use by a request (kept statement connections
-    that wait for the next request are free)."""
+def pool_exhausted(engine: AsyncEngine, settings: Settings) -> bool:
+    """Every connection the pool may open (its size, and as many again as overflow) is in
+    use by a request."""
     pool = engine.sync_engine.pool
     if not isinstance(pool, QueuePool):
         return False
-    kept = kept_connections(engine) if engine.dialect.name == "postgresql" else None
-    idle_kept = len(kept.idle) if kept is not None else 0
-    capacity = pool.size() + pool._max_overflow
-    return pool.checkedout() - idle_kept >= capacity
+    return pool.checkedout() >= 2 * settings.database_pool_size

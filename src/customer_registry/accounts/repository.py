@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from sqlalchemy import bindparam, delete, exists, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from customer_registry.core.prepared import DriverStatement
 from customer_registry.models import LoginFailure, RevokedToken, User
 
 
@@ -39,9 +38,7 @@ class UserRepository:
 
 
 # Asked on most staff requests: a plain EXISTS, built once, without loading an object.
-_IS_REVOKED = DriverStatement(
-    select(exists().where(RevokedToken.token_id == bindparam("token_id")).label("revoked"))
-)
+_IS_REVOKED = select(exists().where(RevokedToken.token_id == bindparam("token_id")))
 
 
 class RevokedTokenRepository:
@@ -51,8 +48,7 @@ class RevokedTokenRepository:
         self.session = session
 
     async def is_revoked(self, token_id: str) -> bool:
-        row = await _IS_REVOKED.fetch_one(self.session, {"token_id": token_id})
-        return row is not None and bool(row.revoked)
+        return bool(await self.session.scalar(_IS_REVOKED, {"token_id": token_id}))
 
     async def revoke(self, token_id: str, expires_at: dt.datetime) -> None:
         if not await self.is_revoked(token_id):

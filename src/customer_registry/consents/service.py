@@ -27,7 +27,6 @@ from customer_registry.consents.schemas import (
 from customer_registry.core.database import SessionDep
 from customer_registry.core.errors import NotFound
 from customer_registry.core.pagination import Page, decode_int_cursor, encode_cursor
-from customer_registry.core.prepared import DriverRow
 from customer_registry.customers.repository import CustomerRepository
 from customer_registry.models import AuditAction, ConsentDecision, ConsentEvent, Customer, Purpose
 from customer_registry.policy import Operation, RestrictedReadPurpose, enforce, linked_recipient
@@ -102,7 +101,7 @@ class ConsentStates:
         customers are read with their consents in one query (built once)."""
         return tuple(latest_decision(purpose).label(column) for purpose, column in _SUMMARY_COLUMNS)
 
-    def summary_of(self, row: Row[Any] | DriverRow) -> ConsentSummary:
+    def summary_of(self, row: Row[Any]) -> ConsentSummary:
         """The summary from a row that has the `summary_columns`."""
         mapping = row._mapping
         return self._summary(

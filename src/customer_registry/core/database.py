@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import event, exc
-from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import Session, SessionTransaction
-from sqlalchemy.pool import Pool, PoolProxiedConnection, QueuePool
-from sqlalchemy.util import greenlet_spawn
 
 from customer_registry.config import Settings
 from customer_registry.core.errors import RegistryError
@@ -161,18 +154,34 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose work is one transaction (a write session)."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+class ReadSession(AsyncSession):
+    """A session on PostgreSQL whose statements each commit by themselves (autocommit): a
+    read and its audit rows, without BEGIN and COMMIT around them."""
+
+
+def create_read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for reads: `ReadSession`s on PostgreSQL; on SQLite, write sessions."""
+    if engine.dialect.name != "postgresql":
+        return create_session_factory(engine)
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return async_sessionmaker(
+        autocommit, class_=ReadSession, expire_on_commit=False, autoflush=False
+    )
+
+
 @asynccontextmanager
-async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The session of one request: its transaction commits when the block ends without an
-    error, and rolls back on any error except one marked `commit_transaction`."""
-    factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
-    unused = _unused_sessions(factory)
-    session = unused.pop() if unused else factory()
-    session.info[_RELEASES_STATEMENT_CONNECTION] = True
-    try:
+async def request_session(request: Request, *, read: bool = False) -> AsyncIterator[AsyncSession]:
+    """A session of one request (`read`: a read session): it commits when the block ends
+    without an error, and rolls back on any error except one marked `commit_transaction`."""
+    state = request.app.state
+    factory: async_sessionmaker[AsyncSession] = (
+        state.read_session_factory if read else state.session_factory
+    )
+    async with factory() as session:
         try:
             yield session
         except RegistryError as error:
@@ -180,211 +189,30 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
             if error.commit_transaction:
                 await session.commit()
             raise
-        if session.in_transaction() or session.new or session.dirty or session.deleted:
-            await session.commit()  # (a session the request never used has nothing to)
-    finally:
-        await _release_statement_connection(session)
-        # Closing rolls back and gives back a transaction still open (after an error); a
-        # session without one holds no connection, and has nothing to close.
-        if session.in_transaction():
-            await session.close()
-        _reuse_if_unused(session, unused)
+        await session.commit()
 
 
-# A request's session that never began a transaction (a read whose statements each commit
-# on a statement connection) is as new when the request ends: no objects, no connection,
-# no listeners of its own. Such sessions are made again by later requests instead of anew,
-# which costs about a twentieth of a single-customer read. At most this many are kept.
-UNUSED_SESSIONS_KEPT = 64
-_TRANSACTION_BEGUN = "customer_registry.transaction_begun"
-_UNUSED: weakref.WeakKeyDictionary[async_sessionmaker[AsyncSession], list[AsyncSession]] = (
-    weakref.WeakKeyDictionary()
-)
+async def open_read_session(request: Request) -> AsyncIterator[None]:
+    """Give the request a read session, which `get_session` then returns."""
+    async with request_session(request, read=True) as session:
+        request.state.read_session = session
+        yield
 
 
-def _unused_sessions(factory: async_sessionmaker[AsyncSession]) -> list[AsyncSession]:
-    unused = _UNUSED.get(factory)
-    if unused is None:
-        unused = _UNUSED[factory] = []
-    return unused
-
-
-def _reuse_if_unused(session: AsyncSession, unused: list[AsyncSession]) -> None:
-    if (
-        _TRANSACTION_BEGUN in session.info
-        or session.in_transaction()
-        or session.identity_map
-        or len(unused) >= UNUSED_SESSIONS_KEPT
-    ):
-        return
-    session.info.clear()
-    unused.append(session)
-
-
-@event.listens_for(Session, "after_transaction_create")
-def _transaction_begun(session: Session, _transaction: SessionTransaction) -> None:
-    session.info[_TRANSACTION_BEGUN] = True
+# A route's dependency (`dependencies=[READ_SESSION]`): the route's work runs in a read
+# session. Without it, a route's session is a write session.
+READ_SESSION = Depends(open_read_session, scope="function")
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's session (`request_session`) as a dependency; `SessionDep` gives it
-    `scope="function"`, so that it commits before the response is sent."""
+    """The request's session: the read session of a route that asked for one, else a write
+    session (one transaction); it commits before the response is sent."""
+    session: AsyncSession | None = getattr(request.state, "read_session", None)
+    if session is not None:
+        yield session
+        return
     async with request_session(request) as session:
         yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-
-
-async def commit_each_statement(session: AsyncSession) -> None:
-    """On PostgreSQL, run the rest of a request session's work on a `statement_connection`
-    where each statement commits by itself; a session already in a transaction keeps it."""
-    bind = session.bind
-    if (
-        bind is None
-        or bind.dialect.name != "postgresql"
-        or session.in_transaction()
-        or _STATEMENT_CONNECTION in session.info
-        or not session.info.get(_RELEASES_STATEMENT_CONNECTION)
-    ):
-        return
-    assert isinstance(bind, AsyncEngine)
-    # The pool's connection itself, without a SQLAlchemy Connection around it: its
-    # statements go to the driver (`customer_registry.core.prepared`), which starts no
-    # transaction of its own, so each statement commits by itself.
-    kept = _kept_connections(bind)
-    pooled = await kept.take() or await bind.raw_connection()
-    session.info[_STATEMENT_CONNECTION] = StatementConnection(
-        bind, pooled, pooled.driver_connection, kept
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class StatementConnection:
-    """A pooled connection whose statements each commit, and the driver's connection in it."""
-
-    engine: AsyncEngine
-    pooled: PoolProxiedConnection
-    driver: Any
-    kept: _KeptConnections
-
-    async def release(self) -> None:
-        """Give the connection back: kept for the next request's statements, or to the pool."""
-        if not self.kept.keep(self.pooled):
-            await greenlet_spawn(self.pooled.close)
-
-    async def invalidate(self, error: BaseException) -> None:
-        """Take a connection that was lost out of the pool, and the pool's others with it:
-        the engine gets a new pool at once, and the old one is closed in the background."""
-        self.driver.terminate()  # not closed politely: the network may have gone silent
-        await greenlet_spawn(self.pooled.invalidate, error)
-        old_pool = await greenlet_spawn(_replace_pool, self.engine.sync_engine)
-        disposal = asyncio.create_task(greenlet_spawn(old_pool.dispose))
-        _DISPOSALS.add(disposal)
-        disposal.add_done_callback(_DISPOSALS.discard)
-
-
-def _replace_pool(sync_engine: Engine) -> Pool:
-    """Give the engine a new pool, drop its kept connections; the old pool, to close."""
-    old_pool = sync_engine.pool
-    sync_engine.pool = old_pool.recreate()
-    kept = _KEPT.get(sync_engine)
-    for pooled, _since in kept.idle if kept is not None else ():
-        driver: Any = pooled.driver_connection
-        driver.terminate()
-    _close_kept_connections(sync_engine)
-    return old_pool
-
-
-_DISPOSALS: set[asyncio.Task[None]] = set()
-
-
-@dataclass(slots=True)
-class _KeptConnections:
-    """Statement connections kept out of the pool between requests (up to `limit`), pinged
-    when idle longer than `PING_AFTER_IDLE_SECONDS`, closed by the engine's `dispose`."""
-
-    limit: int
-    idle: list[tuple[PoolProxiedConnection, float]] = field(default_factory=list)
-
-    async def take(self) -> PoolProxiedConnection | None:
-        """A kept connection, ready for statements; None when there is none."""
-        while self.idle:
-            pooled, since = self.idle.pop()
-            if time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
-                return pooled
-            driver: Any = pooled.driver_connection
-            try:
-                await driver.execute("SELECT 1")
-            except Exception as error:
-                await greenlet_spawn(pooled.invalidate, error)
-                continue
-            except BaseException as error:
-                # Cancelled during the ping: the connection's state is unknown.
-                await greenlet_spawn(pooled.invalidate, error)
-                raise
-            return pooled
-        return None
-
-    def keep(self, pooled: PoolProxiedConnection) -> bool:
-        """Keep `pooled` for a later request; False when it goes back to the pool."""
-        driver: Any = pooled.driver_connection
-        if (
-            len(self.idle) >= self.limit
-            or not pooled.is_valid
-            or driver.is_closed()
-            or driver.is_in_transaction()
-        ):
-            return False
-        self.idle.append((pooled, time.monotonic()))
-        return True
-
-
-_KEPT: weakref.WeakKeyDictionary[Engine, _KeptConnections] = weakref.WeakKeyDictionary()
-
-
-def _kept_connections(engine: AsyncEngine) -> _KeptConnections:
-    """The engine's kept statement connections (an engine, as its pool, serves one event
-    loop)."""
-    sync_engine = engine.sync_engine
-    kept = _KEPT.get(sync_engine)
-    if kept is None:
-        event.listen(sync_engine, "engine_disposed", _close_kept_connections)
-        pool = sync_engine.pool
-        # Only a pool that keeps connections itself; one that does not is meant not to.
-        limit = pool.size() if isinstance(pool, QueuePool) else 0
-        kept = _KEPT[sync_engine] = _KeptConnections(limit)
-    return kept
-
-
-def kept_connections(engine: AsyncEngine) -> _KeptConnections:
-    """The statement connections kept between requests on `engine` (PostgreSQL)."""
-    return _kept_connections(engine)
-
-
-def _close_kept_connections(sync_engine: Engine) -> None:
-    """Close the engine's kept connections with the pool's (the engine's dispose runs this
-    in a greenlet, where closing can wait for the driver)."""
-    kept = _KEPT.get(sync_engine)
-    if kept is not None:
-        idle, kept.idle = kept.idle, []
-        for pooled, _since in idle:
-            pooled.invalidate()
-
-
-_STATEMENT_CONNECTION = "customer_registry.statement_connection"
-# Set on the sessions of `get_session`, which give the connection back (others keep their
-# transactions).
-_RELEASES_STATEMENT_CONNECTION = "customer_registry.releases_statement_connection"
-
-
-def statement_connection(session: AsyncSession) -> StatementConnection | None:
-    """The connection `commit_each_statement` gave this session's work, if any."""
-    found: StatementConnection | None = session.info.get(_STATEMENT_CONNECTION)
-    return found
-
-
-async def _release_statement_connection(session: AsyncSession) -> None:
-    found: StatementConnection | None = session.info.pop(_STATEMENT_CONNECTION, None)
-    if found is not None:
-        await found.release()

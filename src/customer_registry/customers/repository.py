@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Result,
     Row,
     Select,
     String,
@@ -21,7 +22,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from customer_registry.core.prepared import DriverRow, DriverStatement
 from customer_registry.customers.validation import email_key
 from customer_registry.models import Customer, CustomerLink
 from customer_registry.policy import Caller, Operation, admitted
@@ -124,14 +124,11 @@ class CustomerRepository:
     async def get(self, customer_id: uuid.UUID) -> Customer | None:
         return await self.session.get(Customer, customer_id)
 
-    async def read_one(
-        self, query: DriverStatement, parameters: dict[str, Any]
-    ) -> Row[Any] | DriverRow | None:
-        """The row of a query on the table's columns (built once), or None.
-
-        A plain row, without loading an object.
-        """
-        return await query.fetch_one(self.session, parameters)
+    async def read_one(self, query: Select[Any], parameters: dict[str, Any]) -> Row[Any] | None:
+        """The row of a query on the table's columns (built once), or None: a plain row,
+        without loading an object."""
+        result: Result[Any] = await self.session.execute(query, parameters)
+        return result.first()
 
     async def email_taken(self, email_normalized: str, excluding: uuid.UUID) -> bool:
         """Whether a customer other than `excluding` has this e-mail (lower-cased)."""
@@ -141,11 +138,10 @@ class CustomerRepository:
             )
         )
 
-    async def page(
-        self, query: DriverStatement, parameters: dict[str, Any]
-    ) -> Sequence[Row[Any] | DriverRow]:
+    async def page(self, query: Select[Any], parameters: dict[str, Any]) -> Sequence[Row[Any]]:
         """The rows of a page query (`page_statement`), as plain rows."""
-        return await query.fetch_all(self.session, parameters)
+        result: Result[Any] = await self.session.execute(query, parameters)
+        return result.all()
 
     async def insert(self, values: dict[str, Any]) -> Row[Any]:
         """A new customer of these column values, as stored: with the columns' defaults

@@ -14,6 +14,7 @@ from customer_registry.auth.dependencies import (
     CustomersWriter,
 )
 from customer_registry.core.concurrency import IfMatch, etag, expected_version, if_match_required
+from customer_registry.core.database import READ_SESSION
 from customer_registry.core.errors import (
     Conflict,
     Forbidden,
@@ -106,6 +107,7 @@ async def create_customer(
 @router.post(
     "/lookup",
     response_model=CustomerRead,
+    dependencies=[READ_SESSION],
     responses={
         200: {"headers": _ETAG_HEADER},
         **error_responses(
@@ -128,6 +130,7 @@ async def lookup_customer(
 @router.get(
     "",
     response_model=Page[CustomerRead],
+    dependencies=[READ_SESSION],
     responses=error_responses(Unauthorized, Forbidden, UnprocessableEntity, InvalidCursor),
 )
 async def list_customers(
@@ -163,6 +166,7 @@ async def list_customers(
 @router.get(
     f"/{CUSTOMER_ID}",
     response_model=CustomerRead,
+    dependencies=[READ_SESSION],
     responses={
         200: {"headers": _ETAG_HEADER},
         **error_responses(

@@ -8,17 +8,14 @@ from collections.abc import Sequence
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from customer_registry.audit.service import AuditTrail
 from customer_registry.auth.principal import Actor
 from customer_registry.consents.service import ConsentStates
-from customer_registry.core.database import (
-    SessionDep,
-    commit_each_statement,
-)
+from customer_registry.core.database import SessionDep
 from customer_registry.core.errors import (
     Conflict,
     NotFound,
@@ -26,7 +23,6 @@ from customer_registry.core.errors import (
     UnprocessableEntity,
 )
 from customer_registry.core.pagination import Page, decode_uuid_cursor, encode_cursor
-from customer_registry.core.prepared import DriverStatement
 from customer_registry.customers.repository import (
     CustomerRepository,
     one_statement,
@@ -79,15 +75,15 @@ def _columns_besides_the_table() -> list[ColumnElement[Any]]:
 
 
 @functools.cache
-def _read_query() -> DriverStatement:
+def _read_query() -> Select[Any]:
     """The read of one customer, built once."""
-    return DriverStatement(one_statement(_columns_besides_the_table()))
+    return one_statement(_columns_besides_the_table())
 
 
 @functools.cache
-def _page_query(filters: frozenset[str]) -> DriverStatement:
+def _page_query(filters: frozenset[str]) -> Select[Any]:
     """A page of customers with the conditions named, built once for each combination."""
-    return DriverStatement(page_statement(_columns_besides_the_table(), sorted(filters)))
+    return page_statement(_columns_besides_the_table(), sorted(filters))
 
 
 def fields_with_data(customer: CustomerRead) -> list[str]:
@@ -164,8 +160,6 @@ class CustomerService:
         actor: Actor,
         purpose: RestrictedReadPurpose | None = None,
     ) -> CustomerRead:
-        # The read and its audit row: two statements, each committed on its own.
-        await commit_each_statement(self.session)
         row = await self.customers.read_one(_read_query(), {"customer_id": customer_id})
         if row is None:
             raise NotFound(NO_SUCH_CUSTOMER)
@@ -212,8 +206,6 @@ class CustomerService:
         limit: int,
         linked_to: uuid.UUID | None = None,
     ) -> Page[CustomerRead]:
-        # As a read: the page, then its audit rows, each statement committed on its own.
-        await commit_each_statement(self.session)
         parameters = page_parameters(
             search=search,
             customer_type=customer_type.value if customer_type else None,

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
 from sqlalchemy import Date, Index, Row, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from customer_registry.models.base import Base, Timestamps, UUIDPrimaryKey
-
-if TYPE_CHECKING:
-    from customer_registry.core.prepared import DriverRow
 
 
 class CustomerType(StrEnum):
@@ -106,4 +103,4 @@ class Customer(UUIDPrimaryKey, Timestamps, Base):
 
 # A stored customer as the ORM loads it, or as a row of the table's columns (a hot read
 # that needs no object): the attributes are the same.
-StoredCustomer: TypeAlias = "Customer | Row[Any] | DriverRow"
+StoredCustomer: TypeAlias = "Customer | Row[Any]"

@@ -10,11 +10,11 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from customer_registry.core.prepared import insert_row
+from customer_registry.core.grouped import GroupedInsert
 from customer_registry.models import ApiKey, Disclosure, Recipient
 
 # Built once, on the table (no ORM bulk machinery), for a row as `DisclosureLog` makes it.
-_INSERT_DISCLOSURES = insert_row(cast(Table, Disclosure.__table__))
+_INSERT_DISCLOSURES = GroupedInsert(cast(Table, Disclosure.__table__))
 # A key's lookup on every request of a machine client, and its use recorded, built once.
 _KEY_WITH_RECIPIENT = (
     select(ApiKey, Recipient)

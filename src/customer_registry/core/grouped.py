@@ -1,0 +1,92 @@
+"""Rows that concurrent read sessions insert into one table, written together."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Insert, Table, insert
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from customer_registry.core.database import ReadSession
+
+
+class GroupedInsert:
+    """An INSERT into `table` that read sessions of this process share: while one request
+    writes, the rows of others wait, and the next to get the turn writes them all in one
+    statement on its own connection (one round trip and one commit for many requests)."""
+
+    def __init__(self, table: Table) -> None:
+        self.statement: Insert = insert(table)
+        self._queues: weakref.WeakKeyDictionary[AsyncEngine, _Queue] = weakref.WeakKeyDictionary()
+
+    async def execute(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert `rows`: in a read session, grouped, returning once they are committed; in
+        a write session, in its transaction."""
+        if not rows:
+            return
+        if not isinstance(session, ReadSession):
+            await session.execute(self.statement, rows)
+            return
+        own = _Rows(rows)
+        queue = self._queue(session)
+        queue.waiting.append(own)
+        async with queue.turn:
+            if not own.written:
+                await self._write_waiting(session, queue, own)
+
+    def _queue(self, session: AsyncSession) -> _Queue:
+        bind = session.bind
+        assert isinstance(bind, AsyncEngine)
+        loop = asyncio.get_running_loop()
+        queue = self._queues.get(bind)
+        if queue is None or queue.loop is not loop:
+            queue = self._queues[bind] = _Queue(loop)
+        return queue
+
+    async def _write_waiting(self, session: AsyncSession, queue: _Queue, own: _Rows) -> None:
+        batch, queue.waiting = queue.waiting, []
+        try:
+            await self._write(session, batch)
+        except (IntegrityError, DataError):
+            # Nothing of the batch was written. The others' rows wait again and each of
+            # their requests writes them when its turn comes; this request writes its own
+            # alone, so that a row that fails fails only its own request.
+            queue.waiting[:0] = [rows for rows in batch if rows is not own]
+            if len(batch) == 1:
+                raise
+            await self._write(session, [own])
+        except BaseException:
+            queue.waiting[:0] = [rows for rows in batch if rows is not own]
+            raise
+
+    async def _write(self, session: AsyncSession, batch: list[_Rows]) -> None:
+        """The batch's rows in one multi-row INSERT: one statement, so all of them or none
+        even where each statement commits by itself (a statement per batch size, each
+        compiled and prepared once)."""
+        values = [row for rows in batch for row in rows.rows]
+        connection = await session.connection()
+        await connection.execute(self.statement.values(values))
+        for rows in batch:
+            rows.written = True
+
+
+@dataclass(slots=True)
+class _Rows:
+    """One request's rows, and whether they are committed."""
+
+    rows: Sequence[Mapping[str, Any]]
+    written: bool = False
+
+
+class _Queue:
+    """The rows waiting for the statement in this process, and whose turn it is."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.turn = asyncio.Lock()
+        self.waiting: list[_Rows] = []
