@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from customer_registry.core import examples
 from customer_registry.core.pagination import Page
-from customer_registry.core.trusted import trusted
 from customer_registry.core.validation import Text2000
 from customer_registry.models import (
     ActorType,
@@ -98,4 +97,4 @@ class ConsentSummary(BaseModel):
 
     @classmethod
     def of(cls, decisions: Mapping[Purpose, ConsentDecision]) -> ConsentSummary:
-        return trusted(cls, {purpose.value: decisions[purpose] for purpose in Purpose})
+        return cls.model_validate({purpose.value: decisions[purpose] for purpose in Purpose})

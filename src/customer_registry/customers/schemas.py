@@ -18,7 +18,6 @@ from pydantic import (
 
 from customer_registry.consents.schemas import ConsentSummary
 from customer_registry.core import examples
-from customer_registry.core.trusted import trusted
 from customer_registry.core.validation import ExactBool, IsoDate, Text100, Text200
 from customer_registry.customers.validation import (
     BusinessId,
@@ -241,9 +240,8 @@ class CustomerRead(BaseModel):
 
     @classmethod
     def from_model(cls, customer: StoredCustomer, consents: ConsentSummary) -> CustomerRead:
-        """The customer as stored, which was valid when it was written: not validated again."""
-        return trusted(
-            cls,
+        """The customer as stored, as the response model."""
+        return cls.model_validate(
             {
                 "id": customer.id,
                 "type": CustomerType(customer.type),
@@ -271,8 +269,7 @@ class CustomerRead(BaseModel):
 def organisation_of(customer: StoredCustomer) -> Organisation | None:
     if customer.organisation_name is None:
         return None
-    return trusted(
-        Organisation,
+    return Organisation.model_validate(
         {"name": customer.organisation_name, "business_id": customer.organisation_business_id},
     )
 
@@ -285,8 +282,7 @@ def address_of(customer: StoredCustomer) -> Address | None:
         or customer.country is None
     ):
         return None
-    return trusted(
-        Address,
+    return Address.model_validate(
         {
             "street": customer.street,
             "postal_code": customer.postal_code,

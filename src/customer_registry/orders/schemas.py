@@ -11,7 +11,6 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from customer_registry.core import examples
-from customer_registry.core.trusted import trusted
 from customer_registry.core.validation import Text200
 from customer_registry.customers.schemas import Address, Organisation, address_of, organisation_of
 from customer_registry.models import (
@@ -190,7 +189,7 @@ class OrderRead(BaseModel):
 
     @classmethod
     def from_model(cls, order: Order) -> OrderRead:
-        return trusted(cls, order_values(order))
+        return cls.model_validate(order_values(order))
 
     def fields_with_data(self) -> list[str]:
         return [name for name in ORDER_FIELDS if getattr(self, name) is not None]
@@ -205,8 +204,7 @@ def order_values(order: Order) -> dict[str, Any]:
         and order.invoice_status is not None
         and order.invoice_updated_at is not None
     ):
-        invoice = trusted(
-            InvoiceRead,
+        invoice = InvoiceRead.model_validate(
             {
                 "number": order.invoice_number,
                 "issued_on": order.invoice_issued_on,
@@ -225,8 +223,7 @@ def order_values(order: Order) -> dict[str, Any]:
         "currency": order.currency,
         "status": OrderStatus(order.status),
         "lines": [
-            trusted(
-                OrderLineRead,
+            OrderLineRead.model_validate(
                 {
                     "position": line.position,
                     "product_code": line.product_code,
@@ -241,8 +238,7 @@ def order_values(order: Order) -> dict[str, Any]:
             )
             for line in order.lines
         ],
-        "totals": trusted(
-            Totals,
+        "totals": Totals.model_validate(
             {
                 "net": from_cents(order.net_total_cents),
                 "vat": from_cents(order.vat_total_cents),
@@ -290,8 +286,7 @@ class BillingCustomer(BaseModel):
             "email": customer.email,
             "address": address_of(customer),
         }
-        return trusted(
-            cls,
+        return cls.model_validate(
             {
                 "id": customer.id,
                 **{name: value if name in fields else None for name, value in values.items()},
@@ -323,7 +318,7 @@ class BillingOrderRead(BaseModel):
 
     @classmethod
     def from_model(cls, order: Order, fields: Collection[str]) -> BillingOrderRead:
-        return trusted(cls, billing_order_values(order, fields))
+        return cls.model_validate(billing_order_values(order, fields))
 
     def fields_with_data(self) -> list[str]:
         return [name for name in ORDER_FIELDS if getattr(self, name) is not None]
@@ -353,8 +348,7 @@ class BillingOrder(BillingOrderRead):
         order_fields: Collection[str],
         customer_fields: Collection[str],
     ) -> BillingOrder:
-        return trusted(
-            cls,
+        return cls.model_validate(
             {
                 **billing_order_values(order, order_fields),
                 "customer": BillingCustomer.from_model(customer, customer_fields),
