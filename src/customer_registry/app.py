@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -115,7 +114,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        settle_garbage_collector()
         log_event(
             "startup",
             version=__version__,
@@ -219,27 +217,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mount_console(app)
     _register_problem_schema(app)
     return app
-
-
-# A young generation this large is collected about once per page of 200 invoices instead of
-# dozens of times: a request allocates tens of thousands of objects, nearly all freed by
-# reference counting, and each collection also looks at the survivors of the ones before.
-YOUNG_GENERATION_THRESHOLD = 10_000
-
-
-def settle_garbage_collector() -> None:
-    """Leave what lives as long as the process out of the garbage collector's passes.
-
-    At startup a worker holds about 190,000 objects (modules, the application, schemas,
-    compiled statements) that are never garbage, and each full collection looked at all of
-    them. They are moved to the permanent generation (`gc.freeze`), and the young
-    generation is collected less often. In the bench, a page of 200 invoices (S5) takes 5%
-    less of a worker's CPU.
-    """
-    gc.collect()
-    gc.freeze()
-    _, older, oldest = gc.get_threshold()
-    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, older, oldest)
 
 
 def _register_problem_schema(app: FastAPI) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import os
 import shutil
@@ -24,20 +23,12 @@ APP_FACTORY = "customer_registry.server:create_served_app"
 
 
 def create_served_app() -> FastAPI:
-    """The application as a server process runs it (each worker calls this once).
-
-    What exists once the application is built (modules, routes, schemas, the engine) lives
-    as long as the process: `gc.freeze` takes it out of the collector's view, so that a
-    full collection walks only what requests allocate instead of pausing every request in
-    flight for tens of milliseconds.
-    """
+    """The application as a server process runs it (each worker calls this once)."""
     from customer_registry.app import create_app
 
     app = create_app()
     if os.environ.get(WAITING_FOR_DATABASE_VARIABLE):
         _prepare_when_reachable(app)
-    gc.collect()
-    gc.freeze()
     return app
 
 
