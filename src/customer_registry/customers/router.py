@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import Query, Response, status
+from starlette.convertors import Convertor, register_url_convertor
 
 from customer_registry.auth.dependencies import (
     CustomerLinksManager,
@@ -52,8 +53,23 @@ from customer_registry.policy.rules import FieldsNotAllowed
 router = documented_router(prefix="/api/v1/customers", tags=["customers"])
 
 
-# The id segment of the routes of one customer.
-CUSTOMER_ID = "{customer_id}"
+class _NotLookup(Convertor[str]):
+    """A path segment other than `lookup`, which is `POST /api/v1/customers/lookup`'s: so
+    that `GET /api/v1/customers/lookup` is a 405 naming POST, not a read of a malformed id.
+    Any other segment is the route's to validate (422 for one that is no UUID)."""
+
+    regex = "(?!lookup$)[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("not_lookup", _NotLookup())
+# The id segment of the routes of one customer; documented as `{customer_id}`.
+CUSTOMER_ID = "{customer_id:not_lookup}"
 
 _ETAG_HEADER = {"ETag": {"description": "The customer's version.", "schema": {"type": "string"}}}
 
