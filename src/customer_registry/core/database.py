@@ -1,4 +1,5 @@
-"""Engine and session factory; one transaction per request."""
+"""Engines, and a request's session: a write session (one transaction) or a read session
+(each statement commits by itself)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import (
@@ -102,6 +104,16 @@ def _unanswered_is_lost(engine: AsyncEngine) -> None:
             driver.terminate()
 
 
+def driver_connection_errors() -> tuple[type[Exception], ...]:
+    """The driver's errors of a connection that is closed or lost its protocol state."""
+    return (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, asyncpg.InternalClientError)
+
+
+def database_exception_types() -> tuple[type[Exception], ...]:
+    """Every error a statement can end with: SQLAlchemy's, the driver's, the socket's."""
+    return (exc.SQLAlchemyError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
 def _milliseconds(seconds: float) -> str:
     """A PostgreSQL duration setting; 0 is no limit."""
     return str(round(seconds * 1000))
@@ -169,7 +181,10 @@ def create_read_session_factory(engine: AsyncEngine) -> async_sessionmaker[Async
         return create_session_factory(engine)
     autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
     return async_sessionmaker(
-        autocommit, class_=ReadSession, expire_on_commit=False, autoflush=False
+        autocommit,
+        class_=ReadSession,
+        expire_on_commit=False,
+        autoflush=False,
     )
 
 
@@ -189,7 +204,9 @@ async def request_session(request: Request, *, read: bool = False) -> AsyncItera
             if error.commit_transaction:
                 await session.commit()
             raise
-        await session.commit()
+        if not isinstance(session, ReadSession) or session.new or session.dirty or session.deleted:
+            # (a read session's statements have committed; it has only objects to flush)
+            await session.commit()
 
 
 async def open_read_session(request: Request) -> AsyncIterator[None]:

@@ -8,11 +8,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from sqlalchemy import Insert, Table, insert
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from customer_registry.core.database import ReadSession
+from customer_registry.core.errors import database_failure
 
 
 class GroupedInsert:
@@ -22,6 +24,7 @@ class GroupedInsert:
 
     def __init__(self, table: Table) -> None:
         self.statement: Insert = insert(table)
+        self._returning = self.statement.returning(*table.primary_key.columns)
         self._queues: weakref.WeakKeyDictionary[AsyncEngine, _Queue] = weakref.WeakKeyDictionary()
 
     async def execute(self, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -52,12 +55,13 @@ class GroupedInsert:
         batch, queue.waiting = queue.waiting, []
         try:
             await self._write(session, batch)
-        except (IntegrityError, DataError):
+        except DBAPIError as error:
             # Nothing of the batch was written. The others' rows wait again and each of
             # their requests writes them when its turn comes; this request writes its own
-            # alone, so that a row that fails fails only its own request.
+            # alone, so that a row that fails fails only its own request. A failure of the
+            # database itself (503) fails this request; the others try on their own.
             queue.waiting[:0] = [rows for rows in batch if rows is not own]
-            if len(batch) == 1:
+            if len(batch) == 1 or database_failure(error) is not None:
                 raise
             await self._write(session, [own])
         except BaseException:
@@ -65,14 +69,16 @@ class GroupedInsert:
             raise
 
     async def _write(self, session: AsyncSession, batch: list[_Rows]) -> None:
-        """The batch's rows in one multi-row INSERT: one statement, so all of them or none
-        even where each statement commits by itself (a statement per batch size, each
-        compiled and prepared once)."""
-        values = [row for rows in batch for row in rows.rows]
-        connection = await session.connection()
-        await connection.execute(self.statement.values(values))
-        for rows in batch:
-            rows.written = True
+        """The batch's rows in one statement (SQLAlchemy's "insertmanyvalues" sends an INSERT
+        with RETURNING as one multi-row INSERT), so all of them or none; shielded from the
+        cancellation of the request that writes them, whose statement may already have
+        reached the database, so that no row is written twice."""
+        rows = [row for rows in batch for row in rows.rows]
+        with anyio.CancelScope(shield=True):
+            connection = await session.connection()
+            await connection.execute(self._returning, rows)
+        for rows_of_request in batch:
+            rows_of_request.written = True
 
 
 @dataclass(slots=True)
