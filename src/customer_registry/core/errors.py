@@ -243,6 +243,8 @@ def database_failure(error: BaseException) -> DatabaseUnavailable | None:
     from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+    from customer_registry.core.database import driver_connection_errors
+
     causes = _causes(error)
     for cause in causes:
         if isinstance(cause, PoolTimeout):
@@ -270,21 +272,9 @@ def database_failure(error: BaseException) -> DatabaseUnavailable | None:
             return DatabaseUnavailable()
         if isinstance(cause, OperationalError | InterfaceError):
             return DatabaseUnavailable()
-        if _is_driver_connection_error(cause):
+        if isinstance(cause, driver_connection_errors()):
             return DatabaseUnavailable()
     return None
-
-
-def _is_driver_connection_error(error: BaseException) -> bool:
-    """asyncpg's errors of a connection that is closed or lost its protocol state."""
-    try:
-        import asyncpg
-    except ImportError:  # pragma: no cover - asyncpg is a dependency
-        return False
-    return isinstance(
-        error,
-        asyncpg.InterfaceError | asyncpg.PostgresConnectionError | asyncpg.InternalClientError,
-    )
 
 
 def problem_response(
@@ -453,16 +443,11 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     # Database failures are answered inside the middleware (CORS headers included); any
     # other exception reaches `ErrorBoundaryMiddleware` or, last, Starlette's handler.
-    for failure in _database_exception_types():
+    from customer_registry.core.database import database_exception_types
+
+    for failure in database_exception_types():
         app.add_exception_handler(failure, on_unexpected_error)
     app.add_exception_handler(Exception, on_unexpected_error)
-
-
-def _database_exception_types() -> tuple[type[Exception], ...]:
-    import asyncpg
-    from sqlalchemy.exc import SQLAlchemyError
-
-    return (SQLAlchemyError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 def error_responses(*errors: type[RegistryError]) -> dict[int | str, dict[str, Any]]:

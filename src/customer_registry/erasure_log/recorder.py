@@ -36,6 +36,7 @@ RETENTION_REFERENCE = "retention"
 # a replay is re-applying (which is already in the file).
 PENDING = "customer_registry.erasure_log.pending"
 REPLAYING = "customer_registry.erasure_log.replaying"
+LISTENING = "customer_registry.erasure_log.listening"
 
 
 class ErasureLogUnavailable(RegistryError):
@@ -78,7 +79,20 @@ async def record_erasure(
         cause = type(error.__cause__ or error).__name__
         log_event("erasure_log_failed", logging.ERROR, error=cause)
         raise ErasureLogUnavailable() from error
-    session.info.setdefault(PENDING, []).append((path, erasure.entry))
+    _pending_in(session).append((path, erasure.entry))
+
+
+def _pending_in(session: AsyncSession) -> list[tuple[Path, uuid.UUID]]:
+    """The session's logged erasures awaiting its commit; the first one makes the session
+    listen for the end of its transactions (this session only)."""
+    pending: list[tuple[Path, uuid.UUID]] | None = session.info.get(PENDING)
+    if pending is None:
+        pending = session.info[PENDING] = []
+        if not session.info.get(LISTENING):
+            session.info[LISTENING] = True
+            event.listen(session.sync_session, "after_commit", _committed)
+            event.listen(session.sync_session, "after_transaction_end", _ended)
+    return pending
 
 
 def log_row(erasure: LoggedErasure, replayed_at: dt.datetime | None = None) -> ErasureLogEntry:
@@ -92,12 +106,10 @@ def log_row(erasure: LoggedErasure, replayed_at: dt.datetime | None = None) -> E
     )
 
 
-@event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
     session.info.pop(PENDING, None)
 
 
-@event.listens_for(Session, "after_transaction_end")
 def _ended(session: Session, transaction: SessionTransaction) -> None:
     """A transaction that ends without its commit cancels the erasures it logged."""
     if transaction.parent is not None:

@@ -11,7 +11,7 @@ from customer_registry.config import Settings
 from customer_registry.consents.purposes import MAILING_LABEL_PURPOSES
 from customer_registry.consents.service import ConsentStates
 from customer_registry.customers.predicates import has_postal_address
-from customer_registry.exports.repository import LabelFilters
+from customer_registry.exports.filters import LabelFilters
 from customer_registry.gdpr_requests.deadlines import today_in_finland
 from customer_registry.models import Customer
 from customer_registry.policy import Caller, Operation, State

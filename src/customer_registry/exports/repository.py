@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, Row, select
@@ -24,25 +23,6 @@ if TYPE_CHECKING:
         str | None,
         str | None,
     ]
-
-
-@dataclass(frozen=True, slots=True)
-class LabelFilters:
-    customer_type: str | None = None
-    language: str | None = None
-    postal_code_prefix: str | None = None
-
-    def conditions(self) -> list[ColumnElement[bool]]:
-        conditions: list[ColumnElement[bool]] = []
-        if self.customer_type is not None:
-            conditions.append(Customer.type == self.customer_type)
-        if self.language is not None:
-            conditions.append(Customer.language == self.language)
-        if self.postal_code_prefix is not None:
-            conditions.append(
-                Customer.postal_code.startswith(self.postal_code_prefix, autoescape=True)
-            )
-        return conditions
 
 
 class ExportRepository:

@@ -17,7 +17,7 @@ from customer_registry.core.errors import (
     error_responses,
 )
 from customer_registry.core.routing import documented_router
-from customer_registry.exports.repository import LabelFilters
+from customer_registry.exports.filters import LabelFilters
 from customer_registry.exports.service import MEDIA_TYPES, LabelFormat, MailingLabelExportDep
 from customer_registry.models import CustomerType, Language
 

@@ -16,13 +16,14 @@ from customer_registry.auth.principal import Actor
 from customer_registry.config import Settings
 from customer_registry.consents.service import ConsentStates
 from customer_registry.customers.predicates import has_postal_address
+from customer_registry.exports.filters import LabelFilters
 from customer_registry.exports.labels import (
     Label,
     LabelSheetWriter,
     csv_header,
     csv_rows,
 )
-from customer_registry.exports.repository import ExportRepository, LabelFilters
+from customer_registry.exports.repository import ExportRepository
 from customer_registry.gdpr_requests.deadlines import today_in_finland
 from customer_registry.models import AuditAction, Purpose
 from customer_registry.policy import Operation, caller_of
