@@ -53,7 +53,7 @@ def _changes(customer: Customer, row: AddressUpdateRow) -> dict[str, Any]:
     """The API fields the row changes, with their new values."""
     changes: dict[str, Any] = {}
     address = row.new_address()
-    if address is not None and address_of(customer) != address:
+    if address is not None and address_of(customer) != address.model_dump():
         changes["address"] = address
     if row.new_first_name is not None and row.new_first_name != customer.first_name:
         changes["first_name"] = row.new_first_name

@@ -10,6 +10,7 @@ from fastapi import Query, status
 from customer_registry.auth.dependencies import CustomersReader, CustomersWriter
 from customer_registry.consents.schemas import ConsentEventCreate, ConsentEventRead, ConsentsRead
 from customer_registry.consents.service import ConsentServiceDep
+from customer_registry.core.database import READ_SESSION
 from customer_registry.core.errors import (
     Forbidden,
     NotFound,
@@ -33,6 +34,7 @@ RestrictedPurposeQuery = Annotated[
 @router.get(
     "",
     response_model=ConsentsRead,
+    dependencies=[READ_SESSION],
     responses=error_responses(
         Unauthorized,
         Forbidden,

@@ -47,9 +47,9 @@ from customer_registry.console.texts import translator
 from customer_registry.core.database import SessionDep
 from customer_registry.core.errors import Gone, NotFound, UnprocessableEntity
 from customer_registry.customers.service import CustomerService, CustomerServiceDep
+from customer_registry.exports.filters import LabelFilters
 from customer_registry.exports.labels import Label
 from customer_registry.exports.left_out import count_left_out
-from customer_registry.exports.repository import LabelFilters
 from customer_registry.exports.service import MEDIA_TYPES, LabelFormat, MailingLabelExportDep
 from customer_registry.gdpr_requests.deadlines import FINNISH_TIME, today_in_finland
 from customer_registry.gdpr_requests.preview import erasure_blockers

@@ -266,15 +266,15 @@ class CustomerRead(BaseModel):
         )
 
 
-def organisation_of(customer: StoredCustomer) -> Organisation | None:
+def organisation_of(customer: StoredCustomer) -> dict[str, Any] | None:
+    """The customer's organisation as `Organisation`'s values, or None."""
     if customer.organisation_name is None:
         return None
-    return Organisation.model_validate(
-        {"name": customer.organisation_name, "business_id": customer.organisation_business_id},
-    )
+    return {"name": customer.organisation_name, "business_id": customer.organisation_business_id}
 
 
-def address_of(customer: StoredCustomer) -> Address | None:
+def address_of(customer: StoredCustomer) -> dict[str, Any] | None:
+    """The customer's postal address as `Address`'s values, or None when incomplete."""
     if (
         customer.street is None
         or customer.postal_code is None
@@ -282,14 +282,12 @@ def address_of(customer: StoredCustomer) -> Address | None:
         or customer.country is None
     ):
         return None
-    return Address.model_validate(
-        {
-            "street": customer.street,
-            "postal_code": customer.postal_code,
-            "city": customer.city,
-            "country": customer.country,
-        },
-    )
+    return {
+        "street": customer.street,
+        "postal_code": customer.postal_code,
+        "city": customer.city,
+        "country": customer.country,
+    }
 
 
 def columns_for(field: str, value: Any) -> dict[str, Any]:

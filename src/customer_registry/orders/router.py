@@ -14,6 +14,7 @@ from customer_registry.auth.dependencies import (
     OrdersWriter,
 )
 from customer_registry.core.concurrency import IfMatch, etag, expected_version, if_match_required
+from customer_registry.core.database import READ_SESSION
 from customer_registry.core.errors import (
     Conflict,
     Forbidden,
@@ -106,7 +107,7 @@ async def create_order(
     return order
 
 
-@router.get("", response_model=Page[OrderRead], responses=_LIST_ERRORS)
+@router.get("", response_model=Page[OrderRead], responses=_LIST_ERRORS, dependencies=[READ_SESSION])
 async def list_orders(
     service: OrderServiceDep,
     actor: OrdersReader,
@@ -139,6 +140,7 @@ async def list_orders(
 
 @router.get(
     "/{order_id}",
+    dependencies=[READ_SESSION],
     response_model=OrderRead,
     responses={200: {"headers": _ETAG_HEADER}, **_READ_ERRORS},
 )
@@ -237,6 +239,7 @@ async def change_invoice_status(
 
 @router.get(
     "/{order_id}/invoice-history",
+    dependencies=[READ_SESSION],
     response_model=list[InvoiceStatusChangeRead],
     responses=_READ_ERRORS,
 )
@@ -252,6 +255,7 @@ async def read_invoice_history(
 
 @customer_orders_router.get(
     "/{customer_id}/orders",
+    dependencies=[READ_SESSION],
     response_model=Page[OrderRead],
     responses=_LIST_ERRORS,
 )
@@ -284,6 +288,7 @@ _BILLING_ERRORS = (
 
 @billing_router.get(
     "/invoices",
+    dependencies=[READ_SESSION],
     response_model=InvoiceFeedPage,
     responses=error_responses(*_BILLING_ERRORS, InvalidCursor),
 )
@@ -306,6 +311,7 @@ async def invoice_feed(
 
 @billing_router.get(
     "/customers/{customer_id}",
+    dependencies=[READ_SESSION],
     response_model=BillingCustomer,
     responses=error_responses(*_BILLING_ERRORS, NotFound),
 )
@@ -318,6 +324,7 @@ async def read_billing_customer(
 
 @billing_router.get(
     "/customers/{customer_id}/orders",
+    dependencies=[READ_SESSION],
     response_model=Page[BillingOrderRead],
     responses=error_responses(*_BILLING_ERRORS, InvalidCursor),
 )
@@ -335,6 +342,7 @@ async def list_billing_customer_orders(
 
 @billing_router.get(
     "/orders/{order_id}",
+    dependencies=[READ_SESSION],
     response_model=BillingOrder,
     responses={200: {"headers": _ETAG_HEADER}, **error_responses(*_BILLING_ERRORS, NotFound)},
 )

@@ -204,47 +204,41 @@ def order_values(order: Order) -> dict[str, Any]:
         and order.invoice_status is not None
         and order.invoice_updated_at is not None
     ):
-        invoice = InvoiceRead.model_validate(
-            {
-                "number": order.invoice_number,
-                "issued_on": order.invoice_issued_on,
-                "due_on": order.invoice_due_on,
-                "status": InvoiceStatus(order.invoice_status),
-                "updated_at": order.invoice_updated_at,
-            },
-        )
+        invoice = {
+            "number": order.invoice_number,
+            "issued_on": order.invoice_issued_on,
+            "due_on": order.invoice_due_on,
+            "status": order.invoice_status,
+            "updated_at": order.invoice_updated_at,
+        }
     return {
         "id": order.id,
         "customer_id": order.customer_id,
         "number": order.number,
         "ordered_on": order.ordered_on,
-        "channel": OrderChannel(order.channel),
+        "channel": order.channel,
         "reseller_name": order.reseller_name,
         "currency": order.currency,
-        "status": OrderStatus(order.status),
+        "status": order.status,
         "lines": [
-            OrderLineRead.model_validate(
-                {
-                    "position": line.position,
-                    "product_code": line.product_code,
-                    "product_name": line.product_name,
-                    "quantity": line.quantity,
-                    "unit_price": from_cents(line.unit_price_cents),
-                    "vat_rate": from_basis_points(line.vat_rate_basis_points),
-                    "net": from_cents(line.net_cents),
-                    "vat": from_cents(line.vat_cents),
-                    "gross": from_cents(line.gross_cents),
-                },
-            )
+            {
+                "position": line.position,
+                "product_code": line.product_code,
+                "product_name": line.product_name,
+                "quantity": line.quantity,
+                "unit_price": from_cents(line.unit_price_cents),
+                "vat_rate": from_basis_points(line.vat_rate_basis_points),
+                "net": from_cents(line.net_cents),
+                "vat": from_cents(line.vat_cents),
+                "gross": from_cents(line.gross_cents),
+            }
             for line in order.lines
         ],
-        "totals": Totals.model_validate(
-            {
-                "net": from_cents(order.net_total_cents),
-                "vat": from_cents(order.vat_total_cents),
-                "gross": from_cents(order.gross_total_cents),
-            },
-        ),
+        "totals": {
+            "net": from_cents(order.net_total_cents),
+            "vat": from_cents(order.vat_total_cents),
+            "gross": from_cents(order.gross_total_cents),
+        },
         "invoice": invoice,
         "version": order.version,
         "created_at": order.created_at,
@@ -279,22 +273,25 @@ class BillingCustomer(BaseModel):
     def from_model(
         cls, customer: Customer, fields: Collection[str] = BILLING_CUSTOMER_FIELDS
     ) -> BillingCustomer:
-        values: dict[str, Any] = {
-            "first_name": customer.first_name,
-            "last_name": customer.last_name,
-            "organisation": organisation_of(customer),
-            "email": customer.email,
-            "address": address_of(customer),
-        }
-        return cls.model_validate(
-            {
-                "id": customer.id,
-                **{name: value if name in fields else None for name, value in values.items()},
-            },
-        )
+        return cls.model_validate(billing_customer_values(customer, fields))
 
     def fields_with_data(self) -> list[str]:
         return [name for name in BILLING_CUSTOMER_FIELDS if getattr(self, name) is not None]
+
+
+def billing_customer_values(customer: Customer, fields: Collection[str]) -> dict[str, Any]:
+    """`BillingCustomer`'s values of a customer, each of its fields outside `fields` null."""
+    values: dict[str, Any] = {
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
+        "organisation": organisation_of(customer),
+        "email": customer.email,
+        "address": address_of(customer),
+    }
+    return {
+        "id": customer.id,
+        **{name: value if name in fields else None for name, value in values.items()},
+    }
 
 
 class BillingOrderRead(BaseModel):
@@ -351,7 +348,7 @@ class BillingOrder(BillingOrderRead):
         return cls.model_validate(
             {
                 **billing_order_values(order, order_fields),
-                "customer": BillingCustomer.from_model(customer, customer_fields),
+                "customer": billing_customer_values(customer, customer_fields),
             },
         )
 
