@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench.database import BenchDatabase
@@ -24,36 +25,21 @@ def build_parser() -> argparse.ArgumentParser:
         description="Benchmark the registry against a raw-asyncpg baseline on a dedicated "
         "PostgreSQL database (created, seeded and dropped by this command).",
         epilog=f"scenarios:\n{available}\n{planned}\n\n"
-        "python -m bench audit-chain --help: sealing and verifying the audit chain",
+        "python -m bench audit-chain --help: sealing and verifying the audit chain\n"
+        "python -m bench ab --help: versions of the service's source compared in one run",
     )
     parser.add_argument(
         "--scenario",
         default=",".join(SCENARIOS),
         help="comma-separated scenarios to run (default: every available one)",
     )
-    parser.add_argument("--customers", type=int, default=100_000, help="customers to seed")
-    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
-    parser.add_argument("--connections", type=int, default=32, help="concurrent connections")
+    add_run_arguments(parser)
     parser.add_argument(
-        "--login-connections", type=int, default=8, help="connections of the S4 login storm"
+        "--login-connections",
+        type=int,
+        default=LOGIN_CONNECTIONS,
+        help="connections of the S4 login storm",
     )
-    parser.add_argument("--duration", type=float, default=20, help="seconds per measurement")
-    parser.add_argument("--warmup", type=float, default=3, help="seconds of warm-up per server")
-    parser.add_argument(
-        "--postgres",
-        default="postgresql://postgres@127.0.0.1:5432",
-        help="PostgreSQL server URL, without a database name",
-    )
-    parser.add_argument("--database", default="registry_bench", help="database to create")
-    parser.add_argument(
-        "--keep-database", action="store_true", help="keep the database after the run"
-    )
-    parser.add_argument(
-        "--reuse-database",
-        action="store_true",
-        help="use a database kept by an earlier run with the same --customers (no seeding)",
-    )
-    parser.add_argument("--pool-size", type=int, default=16, help="connections per worker")
     parser.add_argument(
         "--retry-percent",
         type=int,
@@ -76,12 +62,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="S6: audit events about the larger report customer (the smaller has half)",
     )
     parser.add_argument(
-        "--load-generator",
-        choices=["auto", "wrk", "python"],
-        default="auto",
-        help="wrk when installed (auto), or the built-in Python generator",
-    )
-    parser.add_argument(
         "--service-setting",
         action="append",
         default=[],
@@ -91,6 +71,68 @@ def build_parser() -> argparse.ArgumentParser:
         "sealer (repeatable)",
     )
     return parser
+
+
+LOGIN_CONNECTIONS = 8
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of a run that `python -m bench ab` has too: size, load, database."""
+    parser.add_argument("--customers", type=int, default=100_000, help="customers to seed")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument("--connections", type=int, default=32, help="concurrent connections")
+    parser.add_argument("--duration", type=float, default=20, help="seconds per measurement")
+    parser.add_argument("--warmup", type=float, default=3, help="seconds of warm-up per server")
+    parser.add_argument(
+        "--postgres",
+        default="postgresql://postgres@127.0.0.1:5432",
+        help="PostgreSQL server URL, without a database name",
+    )
+    parser.add_argument("--database", default="registry_bench", help="database to create")
+    parser.add_argument(
+        "--keep-database", action="store_true", help="keep the database after the run"
+    )
+    parser.add_argument(
+        "--reuse-database",
+        action="store_true",
+        help="use a database kept by an earlier run with the same --customers (no seeding)",
+    )
+    parser.add_argument("--pool-size", type=int, default=16, help="connections per worker")
+    parser.add_argument(
+        "--load-generator",
+        choices=["auto", "wrk", "python"],
+        default="auto",
+        help="wrk when installed (auto), or the built-in Python generator",
+    )
+
+
+def load_generator(parser: argparse.ArgumentParser, choice: str) -> str:
+    """The generator to use for --load-generator: auto is wrk when it is installed."""
+    if choice == "auto":
+        return "wrk" if wrk_available() else "python"
+    if choice == "wrk" and not wrk_available():
+        parser.error("wrk is not installed")
+    return choice
+
+
+@contextmanager
+def prepared(bench: Bench, arguments: argparse.Namespace) -> Iterator[None]:
+    """The run's database for the block: created and seeded, or reused with
+    --reuse-database; dropped afterwards unless --keep-database."""
+    database, options = bench.database, bench.options
+    try:
+        if arguments.reuse_database:
+            bench.staff = database.accounts()
+            print(f"reusing database {database.name}", flush=True)
+        else:
+            database.create()
+            print(f"seeding {options.customers:,} customers into {database.name} ...", flush=True)
+            seconds = bench.prepare()
+            print(f"seeded in {seconds:.1f} s", flush=True)
+        yield
+    finally:
+        if not arguments.keep_database:
+            database.drop()
 
 
 def service_settings(values: Sequence[str]) -> dict[str, str]:
@@ -110,6 +152,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bench import audit_chain
 
         return audit_chain.main(argv[1:])
+    if argv[:1] == ["ab"]:
+        from bench import ab
+
+        return ab.main(argv[1:])
     parser = build_parser()
     arguments = parser.parse_args(argv)
     keys = [key.strip().lower() for key in arguments.scenario.split(",") if key.strip()]
@@ -118,11 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"scenario {key} is not yet available: {PLANNED[key]}")
         if key not in SCENARIOS:
             parser.error(f"unknown scenario {key}")
-    generator = arguments.load_generator
-    if generator == "auto":
-        generator = "wrk" if wrk_available() else "python"
-    elif generator == "wrk" and not wrk_available():
-        parser.error("wrk is not installed")
+    generator = load_generator(parser, arguments.load_generator)
     options = Options(
         customers=arguments.customers,
         workers=arguments.workers,
@@ -144,22 +186,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     database = BenchDatabase(arguments.postgres.rstrip("/"), arguments.database)
     with tempfile.TemporaryDirectory(prefix="bench-") as directory:
         bench = Bench(options, database, Path(directory))
-        if arguments.reuse_database:
-            bench.staff = database.accounts()
-            print(f"reusing database {database.name}", flush=True)
-        else:
-            database.create()
-            print(f"seeding {options.customers:,} customers into {database.name} ...", flush=True)
-            seconds = bench.prepare()
-            print(f"seeded in {seconds:.1f} s", flush=True)
-        try:
+        with prepared(bench, arguments):
             reports = []
             for key in keys:
                 print(f"running {key}: {SCENARIOS[key].title} ...", flush=True)
                 reports.append(SCENARIOS[key].run(bench))
-        finally:
-            if not arguments.keep_database:
-                database.drop()
     print(render(options, reports))
     return 0
 

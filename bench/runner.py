@@ -146,9 +146,15 @@ class Bench:
         return service, baseline
 
     def measure(
-        self, target: str, phases: list[list[Load]], counters: Sequence[Counter] = ()
+        self,
+        target: str,
+        phases: list[list[Load]],
+        counters: Sequence[Counter] = (),
+        source: Path | None = None,
     ) -> list[Measurement]:
-        with self.serve(target) as server:
+        """Warm up with the first phase, then measure each phase; the service's code comes
+        from `source`'s `src/` when given (see `serve`)."""
+        with self.serve(target, source) as server:
             if self.options.warmup > 0:
                 self.load(server, phases[0], self.options.warmup)
                 time.sleep(DRAIN_SECONDS)
@@ -171,8 +177,13 @@ class Bench:
         return load_module.run(loads, server.base_url, server.data, seconds, self.options.generator)
 
     @contextmanager
-    def serve(self, target: str) -> Iterator[Server]:
-        """Start the service or the baseline on a free port; stop it after the block."""
+    def serve(self, target: str, source: Path | None = None) -> Iterator[Server]:
+        """Start the service or the baseline on a free port; stop it after the block.
+
+        With `source`, a directory holding the service's `src/` tree (a git worktree root),
+        the server imports the registry from there instead of this checkout's `src/`; the
+        bench (and the baseline's own code) stays this checkout's.
+        """
         # Audit rows of earlier work would otherwise be sealed by this server's sealer.
         self.database.seal_audit_chain(self.environment)
         port = free_port()
@@ -191,7 +202,7 @@ class Bench:
             if self._api_keys is not None:
                 environment["BENCH_API_KEYS"] = self._api_keys.baseline_json()
         log = self.workdir / f"{target}-{port}.log"
-        with running(command, port, environment, log) as (base_url, pid):
+        with running(command, port, environment, log, source) as (base_url, pid):
             data = LoadData(
                 customers=self.options.customers,
                 tokens=tuple(self._tokens(base_url)),

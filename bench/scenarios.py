@@ -96,9 +96,19 @@ def rows_for(name: str, service: Measurement, baseline: Measurement) -> list[Row
     return rows
 
 
+def read_load(connections: int) -> Load:
+    """S1's load: audited reads of random customers."""
+    return Load("read", (("read", 1),), connections)
+
+
+def mix_load(connections: int) -> Load:
+    """S3's load: reads, creations and searches."""
+    return Load("mix", (("read", 85), ("create", 10), ("search", 5)), connections)
+
+
 @scenario("s1", "GET /api/v1/customers/{id} with a staff token, random ids")
 def s1_read(bench: Bench) -> Report:
-    read = Load("read", (("read", 1),), bench.options.connections)
+    read = read_load(bench.options.connections)
     (service,), (baseline,) = bench.compare([[read]])
     return Report(rows_for("S1 read", service, baseline))
 
@@ -132,7 +142,7 @@ def s2_orders(bench: Bench) -> Report:
 
 @scenario("s3", "mix of 85% reads, 10% creations, 5% searches (10 per page)")
 def s3_mix(bench: Bench) -> Report:
-    mix = Load("mix", (("read", 85), ("create", 10), ("search", 5)), bench.options.connections)
+    mix = mix_load(bench.options.connections)
     (service,), (baseline,) = bench.compare([[mix]])
     return Report(rows_for("S3 mix", service, baseline))
 
@@ -140,7 +150,7 @@ def s3_mix(bench: Bench) -> Report:
 @scenario("s4", "login storm alongside S1 traffic")
 def s4_logins(bench: Bench) -> Report:
     hash_seconds = argon2_verify_seconds()
-    read = Load("read", (("read", 1),), bench.options.connections)
+    read = read_load(bench.options.connections)
     logins = Load("login", (("login", 1),), bench.options.login_connections)
     (service_alone, service_storm), (baseline_alone, baseline_storm) = bench.compare(
         [[read], [read, logins]]

@@ -38,18 +38,33 @@ def baseline_command(port: int, workers: int) -> list[str]:
     ]  # fmt: skip
 
 
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def python_path(source: Path | None = None) -> str:
+    """The service's `src/` from `source` (a checkout or worktree root; default this
+    checkout), then this checkout's bench, ahead of whatever the environment has installed."""
+    service = (source.resolve() if source else REPOSITORY) / "src"
+    return f"{service}{os.pathsep}{REPOSITORY}"
+
+
 @contextmanager
 def running(
-    command: list[str], port: int, environment: dict[str, str], log: Path
+    command: list[str],
+    port: int,
+    environment: dict[str, str],
+    log: Path,
+    source: Path | None = None,
 ) -> Iterator[tuple[str, int]]:
-    """Start a server, wait for /readyz, and stop it (with its workers) afterwards."""
-    repository = Path(__file__).resolve().parents[1]
+    """Start a server, wait for /readyz, and stop it (with its workers) afterwards.
+
+    The service's code comes from `source`'s `src/` when given, else from this checkout's.
+    """
     with log.open("w") as output:
         process = subprocess.Popen(
             command,
-            cwd=repository,
-            # This checkout's service and bench, whatever the environment has installed.
-            env={**environment, "PYTHONPATH": f"{repository / 'src'}{os.pathsep}{repository}"},
+            cwd=REPOSITORY,
+            env={**environment, "PYTHONPATH": python_path(source)},
             stdout=output,
             stderr=subprocess.STDOUT,
         )
