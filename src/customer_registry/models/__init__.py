@@ -37,7 +37,9 @@ from customer_registry.models.order import (
     Order,
     OrderChannel,
     OrderLine,
+    OrderRecord,
     OrderStatus,
+    StoredOrder,
 )
 from customer_registry.models.partner import (
     ApiKey,
@@ -78,6 +80,7 @@ __all__ = [
     "Order",
     "OrderChannel",
     "OrderLine",
+    "OrderRecord",
     "OrderStatus",
     "ProcessorPurpose",
     "Purpose",
@@ -93,6 +96,7 @@ __all__ = [
     "RevokedToken",
     "Role",
     "StoredCustomer",
+    "StoredOrder",
     "User",
     "VerificationMethod",
 ]

@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
+from typing import Any, TypeAlias
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Row, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from customer_registry.models.base import Base, BigIntegerKey, Timestamps, UUIDPrimaryKey, utcnow
@@ -102,3 +103,19 @@ class InvoiceStatusChange(Base):
     request_id: Mapped[str | None] = mapped_column(String(128))
 
     __table_args__ = (Index("ix_invoice_status_changes_order_id", "order_id", "id"),)
+
+
+class OrderRecord:
+    """An order's columns as attributes and its `lines`, read as rows (no ORM object)."""
+
+    def __init__(self, row: Row[Any], lines: list[Row[Any]]) -> None:
+        self.__dict__.update(row._mapping)
+        self.lines = lines
+
+    # Declared so that the columns type as Any; Python calls it only for unknown names.
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(name)
+
+
+# An order as the response models read it: an ORM object, or a record of rows.
+StoredOrder: TypeAlias = "Order | OrderRecord"

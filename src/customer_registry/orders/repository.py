@@ -20,9 +20,16 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Bundle, selectinload
 
-from customer_registry.models import Customer, CustomerLink, InvoiceStatusChange, Order
+from customer_registry.models import (
+    Customer,
+    CustomerLink,
+    InvoiceStatusChange,
+    Order,
+    OrderLine,
+    OrderRecord,
+)
 
 _INVOICE_STATUS_CHANGES = cast(Table, InvoiceStatusChange.__table__)
 
@@ -55,6 +62,13 @@ _CREATION_CHECKS = {
 _CUSTOMER_STATE = select(*_STATE_COLUMNS, _IS_LINKED.label("linked")).where(
     Customer.id == bindparam("customer_id")
 )
+
+
+_ORDERS = cast(Table, Order.__table__)
+_LINES = cast(Table, OrderLine.__table__)
+_FEED_ORDER: Bundle[Any] = Bundle("order", *_ORDERS.columns)
+_FEED_CUSTOMER: Bundle[Any] = Bundle("customer", *cast(Table, Customer.__table__).columns)
+_LINES_OF = select(_LINES).order_by(_LINES.c.order_id, _LINES.c.position)
 
 
 class OrderRepository:
@@ -114,15 +128,14 @@ class OrderRepository:
         invoice_status: str | None,
         limit: int,
         disclosed: ColumnElement[bool] | None = None,
-    ) -> Sequence[tuple[Order, Customer]]:
+    ) -> Sequence[tuple[OrderRecord, Row[Any]]]:
         """Orders with their customers, by the time their invoice was issued or last changed,
-        of those `disclosed` allows (a condition on `Order` and `Customer`); one statement
-        (and one for the lines), served by ix_orders_invoice_updated_at (invoice_updated_at,
-        id)."""
+        of those `disclosed` allows (a condition on `Order` and `Customer`): one statement
+        for the page, served by ix_orders_invoice_updated_at (invoice_updated_at, id), and
+        one for its lines; plain rows, no ORM objects."""
         query = (
-            select(Order, Customer)
-            .join(Customer, Customer.id == Order.customer_id)
-            .options(selectinload(Order.lines))
+            select(_FEED_ORDER, _FEED_CUSTOMER)
+            .join_from(Order, Customer, Customer.id == Order.customer_id)
             .where(
                 Order.invoice_updated_at.is_not(None),
                 Order.invoice_updated_at <= until,
@@ -135,7 +148,14 @@ class OrderRepository:
             query = query.where(tuple_(Order.invoice_updated_at, Order.id) > tuple_(*after))
         if invoice_status is not None:
             query = query.where(Order.invoice_status == invoice_status)
-        return [(order, customer) for order, customer in await self.session.execute(query)]
+        rows = (await self.session.execute(query)).all()
+        lines: dict[uuid.UUID, list[Row[Any]]] = {row.order.id: [] for row in rows}
+        if lines:
+            for line in await self.session.execute(
+                _LINES_OF.where(_LINES.c.order_id.in_(list(lines)))
+            ):
+                lines[line.order_id].append(line)
+        return [(OrderRecord(row.order, lines[row.order.id]), row.customer) for row in rows]
 
     async def creation_checks(
         self,

@@ -19,6 +19,8 @@ from customer_registry.models import (
     Order,
     OrderChannel,
     OrderStatus,
+    StoredCustomer,
+    StoredOrder,
 )
 from customer_registry.orders.money import from_basis_points, from_cents
 
@@ -195,7 +197,7 @@ class OrderRead(BaseModel):
         return [name for name in ORDER_FIELDS if getattr(self, name) is not None]
 
 
-def order_values(order: Order) -> dict[str, Any]:
+def order_values(order: StoredOrder) -> dict[str, Any]:
     invoice = None
     if (
         order.invoice_number is not None
@@ -279,7 +281,7 @@ class BillingCustomer(BaseModel):
         return [name for name in BILLING_CUSTOMER_FIELDS if getattr(self, name) is not None]
 
 
-def billing_customer_values(customer: Customer, fields: Collection[str]) -> dict[str, Any]:
+def billing_customer_values(customer: StoredCustomer, fields: Collection[str]) -> dict[str, Any]:
     """`BillingCustomer`'s values of a customer, each of its fields outside `fields` null."""
     values: dict[str, Any] = {
         "first_name": customer.first_name,
@@ -321,7 +323,7 @@ class BillingOrderRead(BaseModel):
         return [name for name in ORDER_FIELDS if getattr(self, name) is not None]
 
 
-def billing_order_values(order: Order, fields: Collection[str]) -> dict[str, Any]:
+def billing_order_values(order: StoredOrder, fields: Collection[str]) -> dict[str, Any]:
     """The values of an order, each of `ORDER_FIELDS` outside `fields` null."""
     values = order_values(order)
     for name in ORDER_FIELDS:
@@ -340,8 +342,8 @@ class BillingOrder(BillingOrderRead):
     @classmethod
     def of(
         cls,
-        order: Order,
-        customer: Customer,
+        order: StoredOrder,
+        customer: StoredCustomer,
         order_fields: Collection[str],
         customer_fields: Collection[str],
     ) -> BillingOrder:
