@@ -39,6 +39,7 @@ from customer_registry.models.order import (
     OrderLine,
     OrderRecord,
     OrderStatus,
+    Record,
     StoredOrder,
 )
 from customer_registry.models.partner import (
@@ -88,6 +89,7 @@ __all__ = [
     "Recipient",
     "RecipientNotice",
     "RecipientRole",
+    "Record",
     "RequestChannel",
     "RequestLanguage",
     "RequestStatus",

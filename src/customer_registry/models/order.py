@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any, TypeAlias
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Row, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from customer_registry.models.base import Base, BigIntegerKey, Timestamps, UUIDPrimaryKey, utcnow
@@ -105,16 +106,23 @@ class InvoiceStatusChange(Base):
     __table_args__ = (Index("ix_invoice_status_changes_order_id", "order_id", "id"),)
 
 
-class OrderRecord:
-    """An order's columns as attributes and its `lines`, read as rows (no ORM object)."""
+class Record:
+    """Columns as attributes, from a row's mapping or the values written (no ORM object)."""
 
-    def __init__(self, row: Row[Any], lines: list[Row[Any]]) -> None:
-        self.__dict__.update(row._mapping)
-        self.lines = lines
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.__dict__.update(values)
 
     # Declared so that the columns type as Any; Python calls it only for unknown names.
     def __getattr__(self, name: str) -> Any:
         raise AttributeError(name)
+
+
+class OrderRecord(Record):
+    """An order's columns as attributes, and its `lines` (records or rows)."""
+
+    def __init__(self, values: Mapping[str, Any], lines: Sequence[Any]) -> None:
+        super().__init__(values)
+        self.lines = lines
 
 
 # An order as the response models read it: an ORM object, or a record of rows.

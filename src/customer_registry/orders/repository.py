@@ -68,6 +68,8 @@ _ORDERS = cast(Table, Order.__table__)
 _LINES = cast(Table, OrderLine.__table__)
 _FEED_ORDER: Bundle[Any] = Bundle("order", *_ORDERS.columns)
 _FEED_CUSTOMER: Bundle[Any] = Bundle("customer", *cast(Table, Customer.__table__).columns)
+_INSERT_ORDER = insert(_ORDERS)
+_INSERT_LINES = insert(_LINES)
 _LINES_OF = select(_LINES).order_by(_LINES.c.order_id, _LINES.c.position)
 
 
@@ -155,7 +157,9 @@ class OrderRepository:
                 _LINES_OF.where(_LINES.c.order_id.in_(list(lines)))
             ):
                 lines[line.order_id].append(line)
-        return [(OrderRecord(row.order, lines[row.order.id]), row.customer) for row in rows]
+        return [
+            (OrderRecord(row.order._mapping, lines[row.order.id]), row.customer) for row in rows
+        ]
 
     async def creation_checks(
         self,
@@ -205,10 +209,12 @@ class OrderRepository:
             query = query.where(Order.invoice_status.in_(statuses))
         return await self.session.scalar(query) is not None
 
-    async def add(self, order: Order) -> Order:
-        self.session.add(order)
-        await self.session.flush()
-        return order
+    async def insert(self, order: dict[str, Any], lines: Sequence[dict[str, Any]]) -> None:
+        """A new order and its lines, as plain INSERTs (no ORM objects); a taken order or
+        invoice number raises `IntegrityError`."""
+        connection = await self.session.connection()
+        await connection.execute(_INSERT_ORDER, order)
+        await connection.execute(_INSERT_LINES, list(lines))
 
     async def update_if_version(
         self, order_id: uuid.UUID, expected_version: int, values: dict[str, Any]

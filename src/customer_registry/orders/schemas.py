@@ -190,7 +190,7 @@ class OrderRead(BaseModel):
     updated_at: dt.datetime
 
     @classmethod
-    def from_model(cls, order: Order) -> OrderRead:
+    def from_model(cls, order: StoredOrder) -> OrderRead:
         return cls.model_validate(order_values(order))
 
     def fields_with_data(self) -> list[str]:

@@ -21,6 +21,7 @@ from customer_registry.core.errors import (
     PreconditionFailed,
     UnprocessableEntity,
 )
+from customer_registry.core.ids import uuid7
 from customer_registry.core.pagination import (
     InvalidCursor,
     Page,
@@ -34,8 +35,9 @@ from customer_registry.models import (
     InvoiceStatus,
     Order,
     OrderChannel,
-    OrderLine,
+    OrderRecord,
     OrderStatus,
+    Record,
 )
 from customer_registry.models.base import utcnow
 from customer_registry.orders.money import (
@@ -129,51 +131,56 @@ class OrderService:
         if checks.number_taken:
             raise Conflict(NUMBER_TAKEN)
         now = utcnow()
-        lines: list[OrderLine] = []
+        order_id = uuid7()
+        lines: list[dict[str, Any]] = []
         amounts: list[Amounts] = []
         for position, line in enumerate(data.lines, start=1):
             amount = line_amounts(line.quantity, line.unit_price, line.vat_rate)
             amounts.append(amount)
             lines.append(
-                OrderLine(
-                    position=position,
-                    product_code=line.product_code,
-                    product_name=line.product_name,
-                    quantity=line.quantity,
-                    unit_price_cents=to_cents(line.unit_price),
-                    vat_rate_basis_points=to_basis_points(line.vat_rate),
-                    net_cents=to_cents(amount.net),
-                    vat_cents=to_cents(amount.vat),
-                    gross_cents=to_cents(amount.gross),
-                )
+                {
+                    "id": uuid7(),
+                    "order_id": order_id,
+                    "position": position,
+                    "product_code": line.product_code,
+                    "product_name": line.product_name,
+                    "quantity": line.quantity,
+                    "unit_price_cents": to_cents(line.unit_price),
+                    "vat_rate_basis_points": to_basis_points(line.vat_rate),
+                    "net_cents": to_cents(amount.net),
+                    "vat_cents": to_cents(amount.vat),
+                    "gross_cents": to_cents(amount.gross),
+                }
             )
         totals = order_amounts(amounts)
         invoice = data.invoice
-        order = Order(
-            customer_id=data.customer_id,
-            number=data.number,
-            ordered_on=data.ordered_on,
-            channel=data.channel.value,
-            reseller_name=data.reseller_name,
-            currency=data.currency,
-            net_total_cents=to_cents(totals.net),
-            vat_total_cents=to_cents(totals.vat),
-            gross_total_cents=to_cents(totals.gross),
-            status=OrderStatus.placed.value,
-            invoice_number=invoice.number if invoice else None,
-            invoice_issued_on=invoice.issued_on if invoice else None,
-            invoice_due_on=invoice.due_on if invoice else None,
-            invoice_status=InvoiceStatus.open.value if invoice else None,
-            invoice_updated_at=now if invoice else None,
-            created_at=now,
-            updated_at=now,
-            lines=lines,
-        )
+        values: dict[str, Any] = {
+            "id": order_id,
+            "customer_id": data.customer_id,
+            "number": data.number,
+            "ordered_on": data.ordered_on,
+            "channel": data.channel.value,
+            "reseller_name": data.reseller_name,
+            "currency": data.currency,
+            "net_total_cents": to_cents(totals.net),
+            "vat_total_cents": to_cents(totals.vat),
+            "gross_total_cents": to_cents(totals.gross),
+            "status": OrderStatus.placed.value,
+            "invoice_number": invoice.number if invoice else None,
+            "invoice_issued_on": invoice.issued_on if invoice else None,
+            "invoice_due_on": invoice.due_on if invoice else None,
+            "invoice_status": InvoiceStatus.open.value if invoice else None,
+            "invoice_updated_at": now if invoice else None,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
         try:
             # No savepoint: a conflict ends the request, and its transaction with it.
-            await self.orders.add(order)
+            await self.orders.insert(values, lines)
         except IntegrityError as error:
             raise Conflict(NUMBER_TAKEN) from error
+        order = OrderRecord(values, [Record(line) for line in lines])
         if invoice is not None:
             await self._record_invoice_change(order.id, None, InvoiceStatus.open, actor, now)
         created = OrderRead.from_model(order)

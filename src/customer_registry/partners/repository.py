@@ -7,8 +7,9 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, or_, select, update
+from sqlalchemy import Row, Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Bundle
 
 from customer_registry.core.grouped import GroupedInsert
 from customer_registry.models import ApiKey, Disclosure, Recipient
@@ -16,9 +17,11 @@ from customer_registry.models import ApiKey, Disclosure, Recipient
 # Built once, on the table (no ORM bulk machinery), for a row as `DisclosureLog` makes it.
 _INSERT_DISCLOSURES = GroupedInsert(cast(Table, Disclosure.__table__))
 # A key's lookup on every request of a machine client, and its use recorded, built once.
+_KEY: Bundle[Any] = Bundle("key", *cast(Table, ApiKey.__table__).columns)
+_RECIPIENT: Bundle[Any] = Bundle("recipient", *cast(Table, Recipient.__table__).columns)
 _KEY_WITH_RECIPIENT = (
-    select(ApiKey, Recipient)
-    .join(Recipient, Recipient.id == ApiKey.recipient_id)
+    select(_KEY, _RECIPIENT)
+    .join_from(ApiKey, Recipient, Recipient.id == ApiKey.recipient_id)
     .where(ApiKey.prefix == bindparam("prefix"))
 )
 _TOUCH_KEY = (
@@ -70,10 +73,11 @@ class ApiKeyRepository:
     async def get(self, key_id: uuid.UUID) -> ApiKey | None:
         return await self.session.get(ApiKey, key_id)
 
-    async def get_with_recipient(self, prefix: str) -> tuple[ApiKey, Recipient] | None:
-        """The key with this public prefix and its recipient, in one query."""
+    async def get_with_recipient(self, prefix: str) -> tuple[Row[Any], Row[Any]] | None:
+        """The key with this public prefix and its recipient (their columns as rows, no ORM
+        objects), in one query."""
         row = (await self.session.execute(_KEY_WITH_RECIPIENT, {"prefix": prefix})).first()
-        return None if row is None else (row[0], row[1])
+        return None if row is None else (row.key, row.recipient)
 
     async def list_for(
         self, recipient_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
