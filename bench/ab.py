@@ -22,14 +22,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.audit_chain import store_audit_events
 from bench.cli import LEGEND, LOGIN_CONNECTIONS, add_run_arguments, load_generator, prepared
 from bench.database import BenchDatabase
 from bench.load import Load
 from bench.runner import Bench, Measurement, Options
-from bench.scenarios import SCENARIOS, mix_load, read_load
+from bench.scenarios import SCENARIOS, mix_load, orders_load, read_load
 from bench.table import format_table, ratio
 
-LOADS: dict[str, Callable[[int], Load]] = {"s1": read_load, "s3": mix_load}
+LOADS: dict[str, Callable[[int], Load]] = {"s1": read_load, "s2": orders_load, "s3": mix_load}
 BASELINE = "baseline"
 
 
@@ -79,10 +80,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--rounds", type=int, default=2, help="times each variant is measured (2)")
     parser.add_argument(
+        "--audit-events",
+        type=int,
+        default=0,
+        help="audit events already stored before the first round (sealed before it starts)",
+    )
+    parser.add_argument(
         "--scenario",
         choices=sorted(LOADS),
         default="s1",
-        help="the load: s1 (reads) or s3 (the mix)",
+        help="the load: s1 (reads), s2 (the web shop's orders) or s3 (the mix)",
     )
     add_run_arguments(parser)
     return parser
@@ -151,6 +158,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-ab-") as directory:
         bench = Bench(options, database, Path(directory))
         with prepared(bench, arguments):
+            if arguments.audit_events and not arguments.reuse_database:
+                print(f"storing {arguments.audit_events:,} audit events ...", flush=True)
+                store_audit_events(database, arguments.audit_events)
+            if arguments.scenario == "s2":
+                bench.api_keys()  # the web shop's key, before any server starts
             for number in range(1, arguments.rounds + 1):
                 runs = [(variant.name, "service", variant.path) for variant in chosen]
                 for name, target, source in [*runs, (BASELINE, BASELINE, None)]:

@@ -62,11 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         database.migrate(environment)
         print(f"inserting {events:,} audit events into {database.name} ...", flush=True)
 
-        async def insert(connection: asyncpg.Connection) -> None:
-            await connection.execute(EVENTS_SQL, events)
-            await connection.execute("ANALYZE audit_events")
-
-        database.run(insert)
+        store_audit_events(database, events)
         seconds = _timed(environment, "audit", "seal")
         print(
             f"seal: {events / seconds:,.0f} events/s ({seconds:.1f} s, command start included)",
@@ -80,6 +76,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         database.drop()
     return 0
+
+
+def store_audit_events(database: BenchDatabase, events: int) -> None:
+    """`events` unsealed read events, inserted on the server in chunks of a million."""
+
+    async def insert(connection: asyncpg.Connection) -> None:
+        for start in range(0, events, 1_000_000):
+            await connection.execute(EVENTS_SQL, min(1_000_000, events - start))
+        await connection.execute("ANALYZE audit_events")
+
+    database.run(insert)
 
 
 def _timed(environment: dict[str, str], *arguments: str) -> float:

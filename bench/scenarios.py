@@ -106,6 +106,16 @@ def mix_load(connections: int) -> Load:
     return Load("mix", (("read", 85), ("create", 10), ("search", 5)), connections)
 
 
+def orders_load(connections: int, retry_percent: int = 10) -> Load:
+    """S2's load: the web shop's orders, `retry_percent` of them sent again with their key."""
+    mix = tuple(
+        (kind, weight)
+        for kind, weight in (("order", 100 - retry_percent), ("order-retry", retry_percent))
+        if weight > 0
+    )
+    return Load("orders", mix, connections)
+
+
 @scenario("s1", "GET /api/v1/customers/{id} with a staff token, random ids")
 def s1_read(bench: Bench) -> Report:
     read = read_load(bench.options.connections)
@@ -116,13 +126,7 @@ def s1_read(bench: Bench) -> Report:
 @scenario("s2", "web shop POST /api/v1/orders with its API key and Idempotency-Key, some retried")
 def s2_orders(bench: Bench) -> Report:
     bench.api_keys()  # before the servers start
-    retries = bench.options.retry_percent
-    mix = tuple(
-        (kind, weight)
-        for kind, weight in (("order", 100 - retries), ("order-retry", retries))
-        if weight > 0
-    )
-    orders = Load("orders", mix, bench.options.connections)
+    orders = orders_load(bench.options.connections, bench.options.retry_percent)
     counters = (ORDERS, IDEMPOTENCY_KEYS, REPLAYS, DISCLOSURES)
     (service,), (baseline,) = bench.compare([[orders]], counters)
     report = Report(rows_for("S2 orders", service, baseline))

@@ -87,7 +87,7 @@ def create_api_keys(settings: Settings) -> ApiKeys:
 def _recipient_key(
     settings: Settings, name: str, role: str, scopes: list[str], purposes: list[str]
 ) -> ApiKey:
-    from sqlalchemy import select
+    from sqlalchemy import select, text
 
     from customer_registry.auth.api_keys import ApiKeyHasher
     from customer_registry.auth.principal import SYSTEM_ACTOR, ApiKeyScope
@@ -101,6 +101,16 @@ def _recipient_key(
         if recipient_id is None:
             data = RecipientCreate(name=name, country="FI", role=RecipientRole(role))
             recipient_id = (await service.create(data, SYSTEM_ACTOR)).id
+        if role == RecipientRole.web_shop_operator:
+            # The web shop acts on the customers it created: in the story, all of them.
+            await session.execute(
+                text(
+                    "INSERT INTO customer_links (customer_id, recipient_id, created_at, "
+                    "created_by) SELECT id, :recipient, now(), 'bench' FROM customers "
+                    "ON CONFLICT DO NOTHING"
+                ),
+                {"recipient": recipient_id},
+            )
         key = await service.create_key(
             recipient_id,
             ApiKeyCreate(
