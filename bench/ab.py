@@ -162,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"storing {arguments.audit_events:,} audit events ...", flush=True)
                 store_audit_events(database, arguments.audit_events)
             if arguments.scenario == "s2":
-                bench.api_keys()  # the web shop's key, before any server starts
+                bench.link_web_shop()  # the web shop's key, before any server starts
             for number in range(1, arguments.rounds + 1):
                 runs = [(variant.name, "service", variant.path) for variant in chosen]
                 for name, target, source in [*runs, (BASELINE, BASELINE, None)]:

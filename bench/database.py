@@ -272,6 +272,11 @@ def service_environment(database: BenchDatabase, secret: str, pool_size: int) ->
             "CUSTOMER_REGISTRY_ERASURE_LOG_FILE": str(
                 Path(tempfile.gettempdir()) / f"{database.name}.erasures.jsonl"
             ),
+            # The checkpoints of this run's secret only: another run's would not verify.
+            "CUSTOMER_REGISTRY_AUDIT_CHECKPOINT_FILE": str(
+                Path(tempfile.gettempdir())
+                / f"{database.name}-{os.getpid()}.audit-checkpoints.jsonl"
+            ),
         }
     )
     return environment

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from bench import load as load_module
 from bench.database import AUDIT_ROWS, BenchDatabase, Counter, service_environment
 from bench.load import Load, LoadResult
 from bench.requests import KINDS, LoadData
-from bench.seeding import ApiKeys, create_api_keys
+from bench.seeding import LINK_CUSTOMERS_SQL, ApiKeys, create_api_keys
 from bench.servers import ServerSampler, baseline_command, free_port, running, service_command
 
 # Time for the requests still in flight when a load generator stops to finish.
@@ -130,6 +131,12 @@ class Bench:
         if self._api_keys is None:
             self._api_keys = create_api_keys(self.database.settings(self.secret))
         return self._api_keys
+
+    def link_web_shop(self) -> None:
+        """Let the web shop act on every customer stored now (S2's orders), as the processing
+        policy lets it act only on customers it created or was linked to."""
+        recipient = uuid.UUID(self.api_keys().web_shop.recipient_id)
+        self.database.value(LINK_CUSTOMERS_SQL, recipient)
 
     def account(self, role: str) -> str:
         """The username of the bench's account of `role`, made now if there is none."""

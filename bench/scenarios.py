@@ -125,7 +125,7 @@ def s1_read(bench: Bench) -> Report:
 
 @scenario("s2", "web shop POST /api/v1/orders with its API key and Idempotency-Key, some retried")
 def s2_orders(bench: Bench) -> Report:
-    bench.api_keys()  # before the servers start
+    bench.link_web_shop()  # the key made before the servers start
     orders = orders_load(bench.options.connections, bench.options.retry_percent)
     counters = (ORDERS, IDEMPOTENCY_KEYS, REPLAYS, DISCLOSURES)
     (service,), (baseline,) = bench.compare([[orders]], counters)
@@ -266,7 +266,8 @@ def s6_exports(bench: Bench) -> Report:
         for number in (1, 2)
     ]
     settings = database.settings(bench.secret)
-    requests = [verified_access_request(settings, person.id) for person in people]
+    officer_id = database.accounts("privacy_officer")[0][1]
+    requests = [verified_access_request(settings, person.id, officer_id) for person in people]
     exports: list[Export] = []
     for target in TARGETS:
         with bench.serve(target) as server:

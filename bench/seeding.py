@@ -84,10 +84,17 @@ def create_api_keys(settings: Settings) -> ApiKeys:
     return ApiKeys(web_shop, finance)
 
 
+# The web shop acts on the customers it created: in the story, all of them.
+LINK_CUSTOMERS_SQL = (
+    "INSERT INTO customer_links (customer_id, recipient_id, created_at, created_by) "
+    "SELECT id, $1, now(), 'bench' FROM customers ON CONFLICT DO NOTHING"
+)
+
+
 def _recipient_key(
     settings: Settings, name: str, role: str, scopes: list[str], purposes: list[str]
 ) -> ApiKey:
-    from sqlalchemy import select, text
+    from sqlalchemy import select
 
     from customer_registry.auth.api_keys import ApiKeyHasher
     from customer_registry.auth.principal import SYSTEM_ACTOR, ApiKeyScope
@@ -101,16 +108,6 @@ def _recipient_key(
         if recipient_id is None:
             data = RecipientCreate(name=name, country="FI", role=RecipientRole(role))
             recipient_id = (await service.create(data, SYSTEM_ACTOR)).id
-        if role == RecipientRole.web_shop_operator:
-            # The web shop acts on the customers it created: in the story, all of them.
-            await session.execute(
-                text(
-                    "INSERT INTO customer_links (customer_id, recipient_id, created_at, "
-                    "created_by) SELECT id, :recipient, now(), 'bench' FROM customers "
-                    "ON CONFLICT DO NOTHING"
-                ),
-                {"recipient": recipient_id},
-            )
         key = await service.create_key(
             recipient_id,
             ApiKeyCreate(
@@ -273,12 +270,30 @@ _COUNT_ORDERS = "SELECT count(*) FROM orders WHERE customer_id = $1"
 _COUNT_AUDIT = "SELECT count(*) FROM audit_events WHERE customer_id = $1"
 
 
-def verified_access_request(settings: Settings, customer_id: uuid.UUID) -> str:
-    """A new access request of the customer, verified, as the privacy officer leaves it."""
-    from customer_registry.auth.principal import SYSTEM_ACTOR
+def verified_access_request(settings: Settings, customer_id: uuid.UUID, officer_id: str) -> str:
+    """A new access request of the customer, submitted and verified by the privacy officer
+    of account `officer_id` (the processing policy admits staff, not the system)."""
+    from customer_registry.auth.principal import ROLE_PERMISSIONS, Actor, Principal
     from customer_registry.gdpr_requests.schemas import GdprRequestCreate, Verification
     from customer_registry.gdpr_requests.service import GdprRequestService
-    from customer_registry.models import RequestChannel, RequestType, VerificationMethod
+    from customer_registry.models import (
+        ActorType,
+        RequestChannel,
+        RequestType,
+        Role,
+        VerificationMethod,
+    )
+
+    officer = Actor(
+        principal=Principal(
+            kind=ActorType.user,
+            id=officer_id,
+            role=Role.privacy_officer,
+            permissions=ROLE_PERMISSIONS[Role.privacy_officer],
+        ),
+        request_id=None,
+        client_address=None,
+    )
 
     async def create(session: AsyncSession) -> str:
         service = GdprRequestService(session, settings)
@@ -286,10 +301,10 @@ def verified_access_request(settings: Settings, customer_id: uuid.UUID) -> str:
             GdprRequestCreate(
                 type=RequestType.access, customer_id=customer_id, channel=RequestChannel.email
             ),
-            SYSTEM_ACTOR,
+            officer,
         )
         method = Verification(method=VerificationMethod.registered_email_address)
-        await service.verify(request.id, method, SYSTEM_ACTOR)
+        await service.verify(request.id, method, officer)
         return str(request.id)
 
     return _in_registry(settings, create)
