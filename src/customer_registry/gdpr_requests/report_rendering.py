@@ -26,9 +26,12 @@ async def json_report(summary: dict[str, Any], sections: Sections) -> AsyncItera
         yield f', "{name}": ['.encode()
         first = True
         async for batch in batches:
-            for entry in batch:
-                yield (("" if first else ",") + json.dumps(entry, ensure_ascii=False)).encode()
-                first = False
+            if not batch:
+                continue
+            # One chunk a batch: every chunk is a message through the server's stack.
+            entries = ",".join(json.dumps(entry, ensure_ascii=False) for entry in batch)
+            yield (("" if first else ",") + entries).encode()
+            first = False
         yield b"]"
     yield b"}"
 

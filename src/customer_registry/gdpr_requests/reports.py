@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from customer_registry.config import Settings
@@ -25,7 +26,7 @@ from customer_registry.gdpr_requests.report_texts import (
     retention_rule,
 )
 from customer_registry.gdpr_requests.reports_repository import PersonDataRepository
-from customer_registry.models import AuditEvent, Customer, DataSource, LegalBasis, Order, OrderLine
+from customer_registry.models import Customer, DataSource, LegalBasis
 from customer_registry.privacy_notice.texts import DATA_SOURCES, DISCLOSURE_PURPOSES
 
 
@@ -208,7 +209,7 @@ def _cents(value: int) -> str:
     return f"{value // 100}.{value % 100:02d}" if value >= 0 else f"-{_cents(-value)}"
 
 
-def _order_entry(order: Order, lines: Sequence[OrderLine]) -> dict[str, Any]:
+def _order_entry(order: Row[Any], lines: Sequence[Row[Any]]) -> dict[str, Any]:
     invoice = None
     if order.invoice_number is not None:
         invoice = {
@@ -241,7 +242,7 @@ def _order_entry(order: Order, lines: Sequence[OrderLine]) -> dict[str, Any]:
     }
 
 
-def _log_entry(event: AuditEvent, actor_name: str | None) -> dict[str, Any]:
+def _log_entry(event: Row[Any], actor_name: str | None) -> dict[str, Any]:
     return {
         "occurred_at": event.occurred_at.isoformat(),
         "action": event.action,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Row, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Bundle
 
 from customer_registry.models import (
     AuditEvent,
@@ -20,6 +22,21 @@ from customer_registry.models import (
 )
 
 BATCH = 1_000
+
+# What grows with a person's history is read as rows (no ORM objects), in keyset batches.
+_ORDERS = cast(Table, Order.__table__)
+_LINES = cast(Table, OrderLine.__table__)
+_DISCLOSURES = cast(Table, Disclosure.__table__)
+_EVENTS = cast(Table, AuditEvent.__table__)
+_ORDERS_OF = select(_ORDERS).order_by(_ORDERS.c.id)
+_LINES_OF = select(_LINES).order_by(_LINES.c.order_id, _LINES.c.position)
+_DISCLOSURE: Bundle[Any] = Bundle("disclosure", *_DISCLOSURES.columns)
+_DISCLOSURES_OF = (
+    select(_DISCLOSURE, Recipient.name)
+    .join_from(Disclosure, Recipient, Recipient.id == Disclosure.recipient_id)
+    .order_by(Disclosure.id)
+)
+_EVENTS_OF = select(_EVENTS).order_by(_EVENTS.c.id)
 
 
 class PersonDataRepository:
@@ -52,23 +69,19 @@ class PersonDataRepository:
 
     async def order_batches(
         self, customer_id: uuid.UUID
-    ) -> AsyncIterator[list[tuple[Order, list[OrderLine]]]]:
-        """The person's orders with their lines in position order, oldest first."""
+    ) -> AsyncIterator[list[tuple[Row[Any], list[Row[Any]]]]]:
+        """The person's orders with their lines in position order, oldest first (rows)."""
         after: uuid.UUID | None = None
         while True:
-            query = (
-                select(Order).where(Order.customer_id == customer_id).order_by(Order.id)
-            ).limit(BATCH)
+            query = _ORDERS_OF.where(_ORDERS.c.customer_id == customer_id).limit(BATCH)
             if after is not None:
-                query = query.where(Order.id > after)
-            orders = (await self.session.scalars(query)).all()
+                query = query.where(_ORDERS.c.id > after)
+            orders = (await self.session.execute(query)).all()
             if not orders:
                 return
-            lines: dict[uuid.UUID, list[OrderLine]] = {order.id: [] for order in orders}
-            for line in await self.session.scalars(
-                select(OrderLine)
-                .where(OrderLine.order_id.in_(lines))
-                .order_by(OrderLine.order_id, OrderLine.position)
+            lines: dict[uuid.UUID, list[Row[Any]]] = {order.id: [] for order in orders}
+            for line in await self.session.execute(
+                _LINES_OF.where(_LINES.c.order_id.in_(list(lines)))
             ):
                 lines[line.order_id].append(line)
             yield [(order, lines[order.id]) for order in orders]
@@ -76,35 +89,32 @@ class PersonDataRepository:
 
     async def disclosure_batches(
         self, customer_id: uuid.UUID
-    ) -> AsyncIterator[list[tuple[Disclosure, str]]]:
+    ) -> AsyncIterator[list[tuple[Row[Any], str]]]:
         """Every disclosure of the person's data with its recipient's name, oldest first."""
         after = 0
         while True:
             rows = (
                 await self.session.execute(
-                    select(Disclosure, Recipient.name)
-                    .join(Recipient, Recipient.id == Disclosure.recipient_id)
-                    .where(Disclosure.customer_id == customer_id, Disclosure.id > after)
-                    .order_by(Disclosure.id)
-                    .limit(BATCH)
+                    _DISCLOSURES_OF.where(
+                        _DISCLOSURES.c.customer_id == customer_id, _DISCLOSURES.c.id > after
+                    ).limit(BATCH)
                 )
             ).all()
             if not rows:
                 return
-            yield [(disclosure, name) for disclosure, name in rows]
-            after = rows[-1][0].id
+            yield [(row.disclosure, row.name) for row in rows]
+            after = rows[-1].disclosure.id
 
-    async def audit_event_batches(self, customer_id: uuid.UUID) -> AsyncIterator[list[AuditEvent]]:
-        """The audit events about the person, oldest first."""
+    async def audit_event_batches(self, customer_id: uuid.UUID) -> AsyncIterator[list[Row[Any]]]:
+        """The audit events about the person, oldest first (rows)."""
         after = 0
         while True:
             events = list(
                 (
-                    await self.session.scalars(
-                        select(AuditEvent)
-                        .where(AuditEvent.customer_id == customer_id, AuditEvent.id > after)
-                        .order_by(AuditEvent.id)
-                        .limit(BATCH)
+                    await self.session.execute(
+                        _EVENTS_OF.where(
+                            _EVENTS.c.customer_id == customer_id, _EVENTS.c.id > after
+                        ).limit(BATCH)
                     )
                 ).all()
             )
