@@ -104,14 +104,19 @@ def _unanswered_is_lost(engine: AsyncEngine) -> None:
             driver.terminate()
 
 
-def driver_connection_errors() -> tuple[type[Exception], ...]:
-    """The driver's errors of a connection that is closed or lost its protocol state."""
-    return (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, asyncpg.InternalClientError)
-
-
-def database_exception_types() -> tuple[type[Exception], ...]:
-    """Every error a statement can end with: SQLAlchemy's, the driver's, the socket's."""
-    return (exc.SQLAlchemyError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# The driver's errors of a connection that is closed or lost its protocol state.
+DRIVER_CONNECTION_ERRORS: tuple[type[Exception], ...] = (
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InternalClientError,
+)
+# Every error a statement can end with: SQLAlchemy's, the driver's, the socket's.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    exc.SQLAlchemyError,
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
 
 
 def _milliseconds(seconds: float) -> str:

@@ -243,7 +243,7 @@ def database_failure(error: BaseException) -> DatabaseUnavailable | None:
     from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    from customer_registry.core.database import driver_connection_errors
+    from customer_registry.core.database import DRIVER_CONNECTION_ERRORS
 
     causes = _causes(error)
     for cause in causes:
@@ -272,7 +272,7 @@ def database_failure(error: BaseException) -> DatabaseUnavailable | None:
             return DatabaseUnavailable()
         if isinstance(cause, OperationalError | InterfaceError):
             return DatabaseUnavailable()
-        if isinstance(cause, driver_connection_errors()):
+        if isinstance(cause, DRIVER_CONNECTION_ERRORS):
             return DatabaseUnavailable()
     return None
 
@@ -443,9 +443,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     # Database failures are answered inside the middleware (CORS headers included); any
     # other exception reaches `ErrorBoundaryMiddleware` or, last, Starlette's handler.
-    from customer_registry.core.database import database_exception_types
+    from customer_registry.core.database import DATABASE_ERRORS
 
-    for failure in database_exception_types():
+    for failure in DATABASE_ERRORS:
         app.add_exception_handler(failure, on_unexpected_error)
     app.add_exception_handler(Exception, on_unexpected_error)
 
