@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import uuid
 from collections.abc import Awaitable, Callable
@@ -13,6 +12,7 @@ import httpx
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from customer_registry.gdpr_requests.deadlines import add_months, today_in_finland
 from customer_registry.models import Role
 
 
@@ -311,8 +311,8 @@ RUNS = "/api/v1/retention/runs"
 
 
 def ended(years_ago: int) -> dict[str, Any]:
-    today = dt.date.today()
+    today = today_in_finland()
     return {
-        "relationship_started_on": today.replace(year=today.year - years_ago - 5).isoformat(),
-        "relationship_ended_on": today.replace(year=today.year - years_ago).isoformat(),
+        "relationship_started_on": add_months(today, -12 * (years_ago + 5)).isoformat(),
+        "relationship_ended_on": add_months(today, -12 * years_ago).isoformat(),
     }

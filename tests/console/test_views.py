@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from customer_registry.app import create_app
 from customer_registry.auth.tokens import TokenCodec
 from customer_registry.config import Environment, Settings
+from customer_registry.gdpr_requests.deadlines import FINNISH_TIME, add_months, today_in_finland
 from customer_registry.models import Role
 from tests.console.data import ConsoleData, csrf_of, seed, sign_in
 from tests.factories import (
@@ -438,17 +439,43 @@ class TestRequests:
                 "customer_id": data.contact_person["id"],
                 "signed_letter": "true",
                 "reference": "KIRJE-2026-041",
-                "received_on": dt.date.today().isoformat(),
+                "received_on": today_in_finland().isoformat(),
             },
         )
         assert created.status_code == 303
         request_id = created.headers["location"].rsplit("/", 1)[-1]
         api = await client.get(f"/api/v1/gdpr-requests/{request_id}", headers=officer.headers)
+        received = dt.datetime.fromisoformat(api.json()["received_at"])
+        assert received.astimezone(FINNISH_TIME).date() == today_in_finland()
+        assert received.astimezone(FINNISH_TIME).time() == dt.time()
+        assert api.json()["due_on"] == add_months(today_in_finland(), 1).isoformat()
         assert api.json()["channel"] == "letter"
         assert api.json()["signed"] is True
         assert api.json()["details"]["reference"] == "KIRJE-2026-041"
         page = await client.get(f"/console/requests/{request_id}")
         assert "KIRJE-2026-041" in page.text
+
+    @pytest.mark.parametrize("received_on", ["2026-02-30", "tomorrow"])
+    async def test_a_receipt_date_that_is_no_date_is_refused(
+        self, client: httpx.AsyncClient, officer: Staff, data: ConsoleData, received_on: str
+    ) -> None:
+        await signed_in(client, officer)
+        form = await client.get("/console/requests/new")
+        if received_on == "tomorrow":
+            received_on = (today_in_finland() + dt.timedelta(days=1)).isoformat()
+        refused = await client.post(
+            "/console/requests",
+            data={
+                "csrf_token": csrf_of(form),
+                "type": "access",
+                "channel": "letter",
+                "language": "en",
+                "customer_id": data.contact_person["id"],
+                "received_on": received_on,
+            },
+        )
+        assert refused.status_code == 422
+        assert "received" in refused.text.lower()
 
     async def test_an_unsigned_letter_cannot_be_verified_and_the_page_says_why(
         self, client: httpx.AsyncClient, officer: Staff, data: ConsoleData

@@ -448,7 +448,8 @@ async def test_serve_starts_without_the_database_and_serves_when_it_comes(
         assert_problem(refused, "database-unavailable")
         await asyncio.sleep(1.0)  # a few retries with backoff
         await proxy.accept()
-        served_after = await wait_until(http, "/readyz", within=2)
+        # Bounds leave room for a loaded CI machine; alone it takes about 0.5 s.
+        served_after = await wait_until(http, "/readyz", within=5)
         started = time.monotonic()
         while (
             await http.post(
@@ -456,10 +457,10 @@ async def test_serve_starts_without_the_database_and_serves_when_it_comes(
                 data={"username": "root-admin", "password": PASSWORD},
             )
         ).status_code != 200:
-            assert time.monotonic() - started < 2, "the first administrator is missing"
+            assert time.monotonic() - started < 5, "the first administrator is missing"
             await asyncio.sleep(0.05)
         logged_in_after = served_after + time.monotonic() - started
-    assert logged_in_after < 2.0
+    assert logged_in_after < 5.0
     print(  # noqa: T201
         f"database down at start: port open, /readyz 503; ready {served_after:.2f} s and "
         f"first login {logged_in_after:.2f} s after the database came"

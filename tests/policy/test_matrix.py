@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 from customer_registry.config import Settings
+from customer_registry.gdpr_requests.deadlines import today_in_finland
 from customer_registry.orders.schemas import BILLING_CUSTOMER_FIELDS, ORDER_FIELDS
 from customer_registry.policy import Caller, Operation, State, decide, policy_table_markdown
 from customer_registry.policy.rules import (
@@ -257,7 +258,7 @@ async def _put_in_state(
         await execute_sql(
             world.database_url,
             "UPDATE customers SET relationship_ended_on = :day WHERE id = :id",
-            day=dt.date.today() - dt.timedelta(days=1),
+            day=today_in_finland() - dt.timedelta(days=1),
             id=key,
         )
     elif state is State.objected:

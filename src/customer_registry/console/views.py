@@ -119,6 +119,15 @@ def _model(model: type[Any], data: dict[str, Any]) -> Any:
         raise UnprocessableEntity(f"Check these fields: {fields}.") from error
 
 
+def _start_of_day_in_finland(day: str) -> dt.datetime:
+    """A receipt date from the form as the start of that day in Finland (deadlines count days)."""
+    try:
+        date = dt.date.fromisoformat(day)
+    except ValueError as error:
+        raise UnprocessableEntity("Check these fields: received_on.") from error
+    return dt.datetime.combine(date, dt.time(), tzinfo=FINNISH_TIME)
+
+
 # Sign-in and the session
 
 
@@ -462,7 +471,7 @@ async def submit_request(
             "address": _blank_to_none(requester_address),
         }
     if received_on.strip():
-        data["received_at"] = f"{received_on.strip()}T09:00:00+02:00"
+        data["received_at"] = _start_of_day_in_finland(received_on.strip())
     if type in (RequestType.erasure, RequestType.restriction) and _blank_to_none(reason):
         data["reason"] = _blank_to_none(reason)
     if type is RequestType.rectification:
